@@ -1,0 +1,97 @@
+// Package collect counts the host's sockets by type and status.
+package collect
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// Type is a socket type as the user names it: protocol and address family.
+type Type uint8
+
+const (
+	TCP Type = iota
+	TCP6
+	UDP
+	UDP6
+	NumTypes
+)
+
+var typeNames = [NumTypes]string{"tcp", "tcp6", "udp", "udp6"}
+
+func (t Type) String() string { return typeNames[t] }
+
+// IsTCP reports whether t is a stream type, the only kind with states.
+func (t Type) IsTCP() bool { return t == TCP || t == TCP6 }
+
+// Status mirrors the kernel's TCP states (include/net/tcp_states.h), so a
+// state byte from the kernel is used as it is. None is what UDP sockets have.
+type Status uint8
+
+const (
+	None        Status = 0
+	Established Status = 1
+	SynSent     Status = 2
+	SynRecv     Status = 3
+	FinWait1    Status = 4
+	FinWait2    Status = 5
+	TimeWait    Status = 6
+	Close       Status = 7
+	CloseWait   Status = 8
+	LastAck     Status = 9
+	Listen      Status = 10
+	Closing     Status = 11
+	NumStatuses        = 12
+)
+
+// statusNames are psutil's, which the original plugin printed.
+var statusNames = [NumStatuses]string{
+	"NONE", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",
+	"TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING",
+}
+
+func (s Status) String() string { return statusNames[s] }
+
+// ParseType reads a type name in any case.
+func ParseType(name string) (Type, error) {
+	for t, n := range typeNames {
+		if strings.EqualFold(name, n) {
+			return Type(t), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown type %q (want one of all, %s)", name, strings.Join(typeNames[:], ", "))
+}
+
+// ParseStatus reads a status name in any case, with _ or - between words.
+func ParseStatus(name string) (Status, error) {
+	n := strings.ReplaceAll(name, "-", "_")
+	for s, sn := range statusNames {
+		if strings.EqualFold(n, sn) {
+			return Status(s), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown status %q (want one of all, %s)", name, strings.ToLower(strings.Join(statusNames[:], ", ")))
+}
+
+// Filter says which types and statuses to count; a zero Filter counts nothing.
+type Filter struct {
+	Types    uint8  // bit 1<<Type
+	Statuses uint16 // bit 1<<Status, the same bitmask sock_diag takes
+}
+
+// All counts every type and status.
+var All = Filter{Types: 1<<NumTypes - 1, Statuses: 1<<NumStatuses - 1}
+
+func (f Filter) HasType(t Type) bool       { return f.Types&(1<<t) != 0 }
+func (f Filter) HasStatus(s Status) bool   { return f.Statuses&(1<<s) != 0 }
+func (f Filter) Has(t Type, s Status) bool { return f.HasType(t) && f.HasStatus(s) }
+
+// Counts holds the number of sockets of each type and status.
+type Counts [NumTypes][NumStatuses]int
+
+// Collector counts the sockets that a filter selects.
+type Collector interface {
+	Name() string
+	Count(ctx context.Context, f Filter) (Counts, error)
+}

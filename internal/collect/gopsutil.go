@@ -1,0 +1,106 @@
+package collect
+
+import (
+	"context"
+	"fmt"
+	"syscall"
+
+	"github.com/shirou/gopsutil/v4/net"
+)
+
+// Gopsutil counts with gopsutil, the portable collector: the only one on
+// Windows, macOS and FreeBSD, and a cross-check on Linux.
+type Gopsutil struct{}
+
+func (Gopsutil) Name() string { return "gopsutil" }
+
+// gopsutil's kind for each of our types.
+var gopsutilKinds = [NumTypes]string{"tcp4", "tcp6", "udp4", "udp6"}
+
+func (Gopsutil) Count(ctx context.Context, f Filter) (Counts, error) {
+	var conns []net.ConnectionStat
+	kinds := []string{"inet"}
+	if f.Types != All.Types {
+		kinds = kinds[:0]
+		for t := range NumTypes {
+			if f.HasType(t) {
+				kinds = append(kinds, gopsutilKinds[t])
+			}
+		}
+	}
+	for _, kind := range kinds {
+		// WithoutUids: the owner's uid costs a file read per socket.
+		cs, err := net.ConnectionsWithoutUidsWithContext(ctx, kind)
+		if err != nil {
+			return Counts{}, fmt.Errorf("gopsutil %s connections: %w", kind, err)
+		}
+		conns = append(conns, cs...)
+	}
+	return countConnections(conns, f)
+}
+
+// connKey identifies one socket among gopsutil's entries, which on macOS and
+// FreeBSD (lsof) come once per process holding the socket.
+type connKey struct {
+	family, typ  uint32
+	laddr, raddr net.Addr
+	status       string
+}
+
+// countConnections counts each socket once, by its own family and type.
+func countConnections(conns []net.ConnectionStat, f Filter) (Counts, error) {
+	var c Counts
+	seen := make(map[connKey]bool, len(conns))
+	for _, conn := range conns {
+		k := connKey{conn.Family, conn.Type, conn.Laddr, conn.Raddr, conn.Status}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		var t Type
+		switch {
+		case conn.Family == syscall.AF_INET && conn.Type == syscall.SOCK_STREAM:
+			t = TCP
+		case conn.Family == syscall.AF_INET6 && conn.Type == syscall.SOCK_STREAM:
+			t = TCP6
+		case conn.Family == syscall.AF_INET && conn.Type == syscall.SOCK_DGRAM:
+			t = UDP
+		case conn.Family == syscall.AF_INET6 && conn.Type == syscall.SOCK_DGRAM:
+			t = UDP6
+		default:
+			continue
+		}
+		s := None
+		if t.IsTCP() {
+			var ok bool
+			if s, ok = gopsutilStatus(conn.Status); !ok {
+				return Counts{}, fmt.Errorf("gopsutil: unknown TCP state %q", conn.Status)
+			}
+		}
+		if f.Has(t, s) {
+			c[t][s]++
+		}
+	}
+	return c, nil
+}
+
+// gopsutilStatus maps the state names of every platform's gopsutil (Linux
+// /proc, Windows MIB, lsof) to ours.
+func gopsutilStatus(name string) (Status, bool) {
+	switch name {
+	case "CLOSED", "DELETE":
+		return Close, true
+	case "SYN_RECEIVED":
+		return SynRecv, true
+	case "FIN_WAIT_1":
+		return FinWait1, true
+	case "FIN_WAIT_2":
+		return FinWait2, true
+	}
+	for s, n := range statusNames[1:] {
+		if name == n {
+			return Status(s + 1), true
+		}
+	}
+	return None, false
+}

@@ -1,0 +1,127 @@
+package report
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/network-connections/network-connections/internal/collect"
+	"github.com/network-connections/network-connections/internal/threshold"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// readCounts reads a fixture of "type STATUS count" lines.
+func readCounts(t *testing.T, name string) collect.Counts {
+	t.Helper()
+	f, err := os.Open(filepath.Join("../../testdata/counts", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var c collect.Counts
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		var typ, status string
+		var n int
+		if _, err := fmt.Sscan(line, &typ, &status, &n); err != nil {
+			t.Fatalf("%s: %q: %v", name, line, err)
+		}
+		ty, err := collect.ParseType(typ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := collect.ParseStatus(status)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c[ty][st] = n
+	}
+	return c
+}
+
+func mustRange(t *testing.T, s string) threshold.Range {
+	t.Helper()
+	r, err := threshold.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestGolden(t *testing.T) {
+	tests := []struct {
+		name, counts string
+		warning      string
+		critical     string
+		typ, status  string
+		alwaysOK     bool
+		noPerfdata   bool
+	}{
+		{name: "default", counts: "original-example.txt"},
+		{name: "ties", counts: "ties.txt"},
+		{name: "warning-200", counts: "busy.txt", warning: "200"},
+		{name: "warning-30-40", counts: "busy.txt", warning: "30:40"},
+		{name: "warning-critical", counts: "busy.txt", warning: "20", critical: "100"},
+		{name: "critical-inside", counts: "ties.txt", critical: "@5:10"},
+		{name: "always-ok", counts: "busy.txt", warning: "20", critical: "100", alwaysOK: true},
+		{name: "no-perfdata", counts: "busy.txt", warning: "30", noPerfdata: true},
+		{name: "nothing-found", counts: "empty.txt", typ: "tcp6", status: "established,closing", warning: "30:40"},
+		{name: "nothing-found-all", counts: "empty.txt", typ: "all", status: "all"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := New(readCounts(t, tt.counts), Options{
+				Warning: mustRange(t, tt.warning), Critical: mustRange(t, tt.critical),
+				TypeText: tt.typ, StatusText: tt.status,
+				AlwaysOK: tt.alwaysOK, NoPerfdata: tt.noPerfdata,
+			})
+			var b strings.Builder
+			if err := r.Write(&b); err != nil {
+				t.Fatal(err)
+			}
+			got := b.String() + "exit " + strconv.Itoa(r.ExitCode()) + "\n"
+			golden := filepath.Join("../../testdata/report", tt.name+".golden")
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != string(want) {
+				t.Errorf("got:\n%s\nwant:\n%s", got, want)
+			}
+		})
+	}
+}
+
+func TestWorst(t *testing.T) {
+	tests := []struct {
+		a, b State
+		want bool
+	}{
+		{Critical, Warning, true},
+		{Warning, Unknown, true},
+		{Unknown, OK, true},
+		{OK, Unknown, false},
+		{Warning, Critical, false},
+		{OK, OK, false},
+	}
+	for _, tt := range tests {
+		if got := worse(tt.a, tt.b); got != tt.want {
+			t.Errorf("worse(%s, %s) = %v, want %v", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
