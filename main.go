@@ -63,7 +63,6 @@ type config struct {
 	timeout time.Duration
 	help    bool
 	version bool
-	usage   string
 }
 
 // run is the whole check: parse, collect, report. It returns the exit code.
@@ -148,11 +147,11 @@ func parseArgs(args []string) (config, error) {
 		return cfg, fmt.Errorf("unexpected argument %q: this plugin takes options only", fs.Arg(0))
 	}
 
-	typeBits, typeText, err := parseChoices(*types, "--conn-type", collect.ParseType)
+	typeBits, typeText, err := parseChoices(*types, "--conn-type", uint64(collect.All.Types), collect.ParseType)
 	if err != nil {
 		return cfg, err
 	}
-	statusBits, statusText, err := parseChoices(*statuses, "--conn-status", collect.ParseStatus)
+	statusBits, statusText, err := parseChoices(*statuses, "--conn-status", uint64(collect.All.Statuses), collect.ParseStatus)
 	if err != nil {
 		return cfg, err
 	}
@@ -176,27 +175,27 @@ func parseArgs(args []string) (config, error) {
 // parseChoices reads a repeatable option whose values may be comma lists, in
 // any case. It returns their bitmask and their text for the "No connections"
 // message; nothing given, or "all" among the values, selects everything.
-func parseChoices[T collect.Type | collect.Status](values []string, option string, parse func(string) (T, error)) (uint64, string, error) {
+func parseChoices[T collect.Type | collect.Status](values []string, option string, all uint64, parse func(string) (T, error)) (uint64, string, error) {
 	var bits uint64
 	var names []string
 	for _, v := range values {
 		for _, n := range strings.Split(v, ",") {
 			n = strings.ToLower(strings.TrimSpace(n))
 			if n == "all" {
-				return ^uint64(0), "all", nil
+				return all, "all", nil
 			}
 			c, err := parse(n)
 			if err != nil {
 				return 0, "", fmt.Errorf("%s: %w", option, err)
 			}
 			if bits&(1<<c) == 0 {
-				names = append(names, n)
+				names = append(names, strings.ToLower(fmt.Sprint(c)))
 			}
 			bits |= 1 << c
 		}
 	}
 	if bits == 0 {
-		return ^uint64(0), "all", nil
+		return all, "all", nil
 	}
 	return bits, strings.Join(names, ","), nil
 }

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/network-connections/network-connections/internal/collect"
+)
+
+// binary is the plugin built once for the tests that run it as a process.
+var binary string
+
+func TestMain(m *testing.M) {
+	// A test re-run inside a network namespace is handed the binary.
+	binary = os.Getenv("NC_BINARY")
+	if binary == "" {
+		dir, err := os.MkdirTemp("", "network-connections-test")
+		if err != nil {
+			panic(err)
+		}
+		binary = filepath.Join(dir, "network-connections")
+		build := exec.Command("go", "build", "-o", binary, ".")
+		build.Stderr = os.Stderr
+		if err := build.Run(); err != nil {
+			os.RemoveAll(dir)
+			panic("go build: " + err.Error())
+		}
+		code := m.Run()
+		os.RemoveAll(dir)
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
+}
+
+// runBinary runs the built plugin and returns its stdout, stderr and exit code.
+func runBinary(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatalf("%s %q: %v", binary, args, err)
+	}
+	return stdout.String(), stderr.String(), cmd.ProcessState.ExitCode()
+}
+
+// Every bad input: exit 3, one line on stdout naming the bad value, no stderr.
+func TestBadInput(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string // the line must contain this
+	}{
+		{[]string{"--bogus"}, "--bogus"},
+		{[]string{"-x"}, "'x'"},
+		{[]string{"--conn-type", "sctp"}, `"sctp"`},
+		{[]string{"--conn-type", "tcp,unix"}, `"unix"`},
+		{[]string{"--conn-type", ""}, `""`},
+		{[]string{"--conn-status", "estab"}, `"estab"`},
+		{[]string{"--conn-status", "listen,,"}, `""`},
+		{[]string{"-w", "abc"}, `"abc"`},
+		{[]string{"--warning", "10:5"}, `"10:5"`},
+		{[]string{"-c", "1:2:3"}, `"1:2:3"`},
+		{[]string{"--critical=~10"}, `"~10"`},
+		{[]string{"-w", "1,10"}, `"1,10"`},
+		{[]string{"-w"}, "'w'"},
+		{[]string{"--critical"}, "--critical"},
+		{[]string{"extra"}, `"extra"`},
+		{[]string{"--", "extra"}, `"extra"`},
+		{[]string{"-t", "0"}, `"0"`},
+		{[]string{"--timeout", "-5"}, `"-5"`},
+		{[]string{"--timeout", "ten"}, `"ten"`},
+		{[]string{"--timeout=NaN"}, `"NaN"`},
+		{[]string{"--always-ok=maybe"}, `"maybe"`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			stdout, stderr, code := runBinary(t, tt.args...)
+			if code != 3 {
+				t.Errorf("exit %d, want 3", code)
+			}
+			if stderr != "" {
+				t.Errorf("stderr: %q, want nothing", stderr)
+			}
+			if !strings.HasPrefix(stdout, "UNKNOWN: ") || strings.Count(stdout, "\n") != 1 || !strings.HasSuffix(stdout, "\n") {
+				t.Errorf("stdout %q, want one line starting UNKNOWN: ", stdout)
+			}
+			if !strings.Contains(stdout, tt.want) {
+				t.Errorf("stdout %q does not name %s", stdout, tt.want)
+			}
+		})
+	}
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	for _, args := range [][]string{{"-h"}, {"--help"}, {"-V"}, {"--version"}, {"-w", "abc", "--help"}} {
+		stdout, stderr, code := runBinary(t, args...)
+		if code != 3 || stderr != "" || !strings.HasPrefix(stdout, "network-connections") && !strings.HasPrefix(stdout, "Usage: network-connections") {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
+		}
+	}
+}
+
+func TestParseArgs(t *testing.T) {
+	tests := []struct {
+		args              []string
+		types             uint8
+		statuses          uint16
+		typeText, stText  string
+		warning, critical string
+		timeout           time.Duration
+	}{
+		{nil, collect.All.Types, collect.All.Statuses, "all", "all", "", "", 10 * time.Second},
+		{[]string{"--conn-type", "tcp", "--conn-type", "TCP6"}, 1<<collect.TCP | 1<<collect.TCP6, collect.All.Statuses, "tcp,tcp6", "all", "", "", 10 * time.Second},
+		{[]string{"--conn-type=udp,all", "--conn-status", "Established,close_wait"}, collect.All.Types, 1<<collect.Established | 1<<collect.CloseWait, "all", "established,close_wait", "", "", 10 * time.Second},
+		{[]string{"--conn-status", "time-wait", "--conn-status", "TIME_WAIT"}, collect.All.Types, 1 << collect.TimeWait, "all", "time_wait", "", "", 10 * time.Second},
+		{[]string{"-w", "-5:10", "-c", "@20:30", "-t", "2.5"}, collect.All.Types, collect.All.Statuses, "all", "all", "-5:10", "@20:30", 2500 * time.Millisecond},
+		{[]string{"--warning=200", "--warning", "300"}, collect.All.Types, collect.All.Statuses, "all", "all", "300", "", 10 * time.Second},
+		{[]string{"-w", ""}, collect.All.Types, collect.All.Statuses, "all", "all", "", "", 10 * time.Second},
+	}
+	for _, tt := range tests {
+		cfg, err := parseArgs(tt.args)
+		if err != nil {
+			t.Errorf("%q: %v", tt.args, err)
+			continue
+		}
+		if cfg.filter.Types != tt.types || cfg.filter.Statuses != tt.statuses ||
+			cfg.report.TypeText != tt.typeText || cfg.report.StatusText != tt.stText ||
+			cfg.report.Warning.String() != tt.warning || cfg.report.Critical.String() != tt.critical ||
+			cfg.timeout != tt.timeout {
+			t.Errorf("%q: got %+v", tt.args, cfg)
+		}
+	}
+}
+
+// hangs is a collector that never answers until it is cancelled.
+type hangs struct{}
+
+func (hangs) Name() string { return "hanging" }
+func (hangs) Count(ctx context.Context, _ collect.Filter) (collect.Counts, error) {
+	<-make(chan struct{}) // ignores ctx, as a stuck syscall would
+	return collect.Counts{}, nil
+}
+
+func TestCountWithinTimeout(t *testing.T) {
+	start := time.Now()
+	_, err := countWithin(100*time.Millisecond, hangs{}, collect.All)
+	if err == nil || !strings.Contains(err.Error(), "within the timeout of 100ms") {
+		t.Errorf("err = %v, want a timeout", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %s", d) // generous: only that it returns at all
+	}
+}

@@ -1,0 +1,278 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// inPrivateNetns re-runs the calling test in a new network namespace, where
+// only the sockets the test opens exist, so every count is exact. It returns
+// true in the re-run (go on with the test), false in the parent (stop).
+func inPrivateNetns(t *testing.T) bool {
+	t.Helper()
+	if os.Getenv("NC_IN_NETNS") == t.Name() {
+		if out, err := exec.Command("ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
+			t.Fatalf("ip link set lo up: %v: %s", err, out)
+		}
+		return true
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: creates a private network namespace with unshare -n")
+	}
+	for _, tool := range []string{"unshare", "ip", "ss"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s not found: install util-linux and iproute2", tool)
+		}
+	}
+	args := []string{"-n", os.Args[0], "-test.run=^" + regexp.QuoteMeta(t.Name()) + "$", "-test.count=1"}
+	if testing.Verbose() {
+		args = append(args, "-test.v")
+	}
+	cmd := exec.Command("unshare", args...)
+	cmd.Env = append(os.Environ(), "NC_IN_NETNS="+t.Name(), "NC_BINARY="+binary)
+	out, err := cmd.CombinedOutput()
+	t.Logf("in a private network namespace:\n%s", out)
+	if err != nil {
+		t.Fatalf("the test failed in its namespace: %v", err)
+	}
+	if !strings.Contains(string(out), "PASS") {
+		t.Fatal("the test did not run in its namespace")
+	}
+	return false
+}
+
+// ssCounts counts the namespace's sockets with ss, keyed as our perfdata labels.
+func ssCounts(t *testing.T) map[string]int {
+	t.Helper()
+	states := map[string]string{
+		"ESTAB": "ESTABLISHED", "SYN-SENT": "SYN_SENT", "SYN-RECV": "SYN_RECV",
+		"FIN-WAIT-1": "FIN_WAIT1", "FIN-WAIT-2": "FIN_WAIT2", "TIME-WAIT": "TIME_WAIT",
+		"UNCONN": "CLOSE", "CLOSE-WAIT": "CLOSE_WAIT", "LAST-ACK": "LAST_ACK",
+		"LISTEN": "LISTEN", "CLOSING": "CLOSING",
+	}
+	counts := map[string]int{}
+	for _, q := range []struct{ typ, flags string }{
+		{"tcp", "-tan4"}, {"tcp6", "-tan6"}, {"udp", "-uan4"}, {"udp6", "-uan6"},
+	} {
+		out, err := exec.Command("ss", "-H", q.flags).Output()
+		if err != nil {
+			t.Fatalf("ss %s: %v", q.flags, err)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			f := strings.Fields(line)
+			if len(f) == 0 {
+				continue
+			}
+			status, ok := states[f[0]]
+			if !ok {
+				t.Fatalf("ss %s: unknown state in %q", q.flags, line)
+			}
+			if strings.HasPrefix(q.typ, "udp") {
+				status = "NONE" // UDP has no states: connected or not
+			}
+			counts[q.typ+"_"+status]++
+		}
+	}
+	return counts
+}
+
+// perfCounts reads the counts back from the plugin's perfdata.
+func perfCounts(t *testing.T, stdout string) map[string]int {
+	t.Helper()
+	counts := map[string]int{}
+	_, perf, _ := strings.Cut(strings.TrimSpace(stdout), "|")
+	for _, item := range strings.Fields(perf) {
+		label, rest, ok := strings.Cut(item, "=")
+		value, _, _ := strings.Cut(rest, ";")
+		n, err := strconv.Atoi(value)
+		if !ok || err != nil {
+			t.Fatalf("bad perfdata item %q in %q", item, stdout)
+		}
+		counts[strings.Trim(label, "'")] = n
+	}
+	return counts
+}
+
+func formatCounts(c map[string]int) string {
+	var keys []string
+	for k := range c {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s=%d ", k, c[k])
+	}
+	return b.String()
+}
+
+// waitForSS waits until ss sees exactly want: states settle asynchronously.
+func waitForSS(t *testing.T, want map[string]int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := ssCounts(t)
+		if formatCounts(got) == formatCounts(want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the socket mix did not settle:\n ss:   %s\n want: %s", formatCounts(got), formatCounts(want))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// socketMix opens sockets in known states on loopback and returns what ss
+// must then count. Call it only inside a private network namespace.
+func socketMix(t *testing.T) map[string]int {
+	t.Helper()
+	keep := func(c interface{ Close() error }) { t.Cleanup(func() { c.Close() }) }
+	listen := func(network, addr string) net.Listener {
+		l, err := net.Listen(network, addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keep(l)
+		return l
+	}
+	// pair dials l and accepts: two connected sockets.
+	pair := func(network string, l net.Listener) (client, server *net.TCPConn) {
+		c, err := net.Dial(network, l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := l.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		keep(c)
+		keep(s)
+		return c.(*net.TCPConn), s.(*net.TCPConn)
+	}
+
+	// tcp LISTEN 1, ESTABLISHED 3 pairs.
+	l := listen("tcp4", "127.0.0.1:0")
+	for range 3 {
+		pair("tcp4", l)
+	}
+	// The server shuts its side: FIN_WAIT2 there, CLOSE_WAIT at the client.
+	for range 2 {
+		_, s := pair("tcp4", l)
+		s.CloseWrite()
+	}
+	// The client closes first, then the server: the client waits in TIME_WAIT.
+	c, s := pair("tcp4", l)
+	c.Close()
+	s.Read(make([]byte, 1)) // EOF once the client's FIN arrived
+	s.Close()
+
+	// SYN_SENT: a listener with backlog 0 takes one connection into its
+	// accept queue, then drops every SYN, so the next connect hangs.
+	lfd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(lfd) })
+	if err := syscall.Bind(lfd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Listen(lfd, 0); err != nil {
+		t.Fatal(err)
+	}
+	sa, _ := syscall.Getsockname(lfd)
+	full, err := net.Dial("tcp4", fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep(full)
+	waitForSS(t, map[string]int{"tcp_LISTEN": 2, "tcp_ESTABLISHED": 8, "tcp_FIN_WAIT2": 2, "tcp_CLOSE_WAIT": 2, "tcp_TIME_WAIT": 1})
+	sfd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(sfd) })
+	if err := syscall.Connect(sfd, sa); err != syscall.EINPROGRESS {
+		t.Fatalf("connect to the full listener: %v, want EINPROGRESS", err)
+	}
+
+	// udp: one bound, one connected to it. Both are NONE.
+	u, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep(u)
+	uc, err := net.Dial("udp4", u.LocalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep(uc)
+	u6, err := net.ListenPacket("udp6", "[::1]:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep(u6)
+
+	// tcp6: a pair on ::1, and an IPv4 client of a dual-stack listener,
+	// whose accepted socket is IPv6 (IPv4-mapped) and so counts as tcp6.
+	pair("tcp6", listen("tcp6", "[::1]:0"))
+	dual := listen("tcp", "[::]:0")
+	pair("tcp4", dual) // net.Dial("tcp4", "[::]:port") reaches it on 127.0.0.1
+
+	want := map[string]int{
+		"tcp_ESTABLISHED": 9, "tcp_LISTEN": 2, "tcp_FIN_WAIT2": 2, "tcp_CLOSE_WAIT": 2,
+		"tcp_TIME_WAIT": 1, "tcp_SYN_SENT": 1,
+		"tcp6_ESTABLISHED": 3, "tcp6_LISTEN": 2,
+		"udp_NONE": 2, "udp6_NONE": 1,
+	}
+	waitForSS(t, want)
+	return want
+}
+
+func TestNamespaceCounts(t *testing.T) {
+	if !inPrivateNetns(t) {
+		return
+	}
+	want := socketMix(t)
+
+	tests := []struct {
+		args   []string
+		stdout string
+		code   int
+	}{
+		{nil, "tcp ESTABLISHED: 9, tcp6 ESTABLISHED: 3, tcp CLOSE WAIT: 2, tcp FIN WAIT2: 2, tcp LISTEN: 2, tcp6 LISTEN: 2, udp NONE: 2, tcp SYN SENT: 1, tcp TIME WAIT: 1, udp6 NONE: 1" +
+			"|'tcp_ESTABLISHED'=9;;;0 'tcp6_ESTABLISHED'=3;;;0 'tcp_CLOSE_WAIT'=2;;;0 'tcp_FIN_WAIT2'=2;;;0 'tcp_LISTEN'=2;;;0 'tcp6_LISTEN'=2;;;0 'udp_NONE'=2;;;0 'tcp_SYN_SENT'=1;;;0 'tcp_TIME_WAIT'=1;;;0 'udp6_NONE'=1;;;0", 0},
+		{[]string{"--conn-type", "tcp", "--conn-status", "established"}, "tcp ESTABLISHED: 9|'tcp_ESTABLISHED'=9;;;0", 0},
+		{[]string{"--conn-type", "tcp", "--conn-status", "established", "--warning", "8"}, "tcp ESTABLISHED: 9 [WARNING]|'tcp_ESTABLISHED'=9;8;;0", 1},
+		{[]string{"--conn-type=all", "--conn-status=established", "--warning=30:40"}, "tcp ESTABLISHED: 9 [WARNING], tcp6 ESTABLISHED: 3 [WARNING]|'tcp_ESTABLISHED'=9;30:40;;0 'tcp6_ESTABLISHED'=3;30:40;;0", 1},
+		{[]string{"--conn-type", "TCP6,udp6"}, "tcp6 ESTABLISHED: 3, tcp6 LISTEN: 2, udp6 NONE: 1|'tcp6_ESTABLISHED'=3;;;0 'tcp6_LISTEN'=2;;;0 'udp6_NONE'=1;;;0", 0},
+		{[]string{"--conn-status", "time_wait", "--conn-status", "SYN_SENT,fin_wait2", "-w", "1", "-c", "1"}, "tcp FIN WAIT2: 2 [CRITICAL], tcp SYN SENT: 1, tcp TIME WAIT: 1|'tcp_FIN_WAIT2'=2;1;1;0 'tcp_SYN_SENT'=1;1;1;0 'tcp_TIME_WAIT'=1;1;1;0", 2},
+		{[]string{"--conn-type", "udp", "--conn-type", "udp6", "--conn-status", "none", "-c", "@2:2", "--no-perfdata"}, "udp NONE: 2 [CRITICAL], udp6 NONE: 1", 2},
+		{[]string{"--conn-type", "tcp", "-w", "5", "-c", "8", "--always-ok"}, "tcp ESTABLISHED: 9 [CRITICAL], tcp CLOSE WAIT: 2, tcp FIN WAIT2: 2, tcp LISTEN: 2, tcp SYN SENT: 1, tcp TIME WAIT: 1 (always ok)" +
+			"|'tcp_ESTABLISHED'=9;5;8;0 'tcp_CLOSE_WAIT'=2;5;8;0 'tcp_FIN_WAIT2'=2;5;8;0 'tcp_LISTEN'=2;5;8;0 'tcp_SYN_SENT'=1;5;8;0 'tcp_TIME_WAIT'=1;5;8;0", 0},
+		{[]string{"--conn-type", "udp6", "--conn-status", "established,closing", "-w", "30:40"}, `No connections of type "udp6" in status "established,closing" found.`, 0},
+		{[]string{"--conn-status", "last_ack"}, `No connections of type "all" in status "last_ack" found.`, 0},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			stdout, stderr, code := runBinary(t, tt.args...)
+			if stdout != tt.stdout+"\n" || code != tt.code || stderr != "" {
+				t.Errorf("got exit %d, stdout:\n%s\nwant exit %d, stdout:\n%s\nstderr: %q", code, stdout, tt.code, tt.stdout, stderr)
+			}
+		})
+	}
+
+	// The plugin and ss count the same sockets.
+	stdout, _, _ := runBinary(t)
+	if got, ss := perfCounts(t, stdout), ssCounts(t); formatCounts(got) != formatCounts(ss) || formatCounts(ss) != formatCounts(want) {
+		t.Errorf("counts differ:\n plugin: %s\n ss:     %s\n mix:    %s", formatCounts(got), formatCounts(ss), formatCounts(want))
+	}
+}
