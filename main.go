@@ -46,6 +46,9 @@ Options:
       --always-ok           exit 0 whatever the counts (states still shown)
       --no-perfdata         print no performance data
   -t, --timeout SECONDS     give up with UNKNOWN after this long (default 10)
+      --backend NAME        how to count: auto (default; on Linux sock_diag,
+                            else /proc/net where it is refused), netlink,
+                            procfs, gopsutil (the only one off Linux)
   -V, --version             print the version and exit 3
   -h, --help                print this help and exit 3
 
@@ -58,11 +61,12 @@ Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
 
 // config is the parsed command line.
 type config struct {
-	filter  collect.Filter
-	report  report.Options
-	timeout time.Duration
-	help    bool
-	version bool
+	filter    collect.Filter
+	collector collect.Collector
+	report    report.Options
+	timeout   time.Duration
+	help      bool
+	version   bool
 }
 
 // run is the whole check: parse, collect, report. It returns the exit code.
@@ -86,8 +90,7 @@ func run(args []string, out io.Writer) (code int) {
 		return int(report.Unknown)
 	}
 
-	var collector collect.Collector = collect.Gopsutil{}
-	counts, err := countWithin(cfg.timeout, collector, cfg.filter)
+	counts, err := countWithin(cfg.timeout, cfg.collector, cfg.filter)
 	if err != nil {
 		fmt.Fprintf(out, "UNKNOWN: %s\n", oneLine(err.Error()))
 		return int(report.Unknown)
@@ -131,6 +134,7 @@ func parseArgs(args []string) (config, error) {
 	fs.BoolVar(&cfg.report.AlwaysOK, "always-ok", false, "")
 	fs.BoolVar(&cfg.report.NoPerfdata, "no-perfdata", false, "")
 	timeout := fs.StringP("timeout", "t", "10", "")
+	backend := fs.String("backend", "auto", "")
 	fs.BoolVarP(&cfg.version, "version", "V", false, "")
 	fs.BoolVarP(&cfg.help, "help", "h", false, "")
 	if err := fs.Parse(args); err != nil {
@@ -163,6 +167,9 @@ func parseArgs(args []string) (config, error) {
 	}
 	if cfg.report.Critical, err = threshold.Parse(*critical); err != nil {
 		return cfg, fmt.Errorf("--critical: %w", err)
+	}
+	if cfg.collector, err = collect.New(strings.ToLower(*backend)); err != nil {
+		return cfg, fmt.Errorf("--backend: %w", err)
 	}
 	secs, err := strconv.ParseFloat(*timeout, 64)
 	if err != nil || !(secs > 0) || secs > 1e6 {

@@ -169,11 +169,30 @@ func socketMix(t *testing.T) map[string]int {
 		_, s := pair("tcp4", l)
 		s.CloseWrite()
 	}
+	// The server closes: an orphaned FIN_WAIT2 (on loopback a full socket
+	// until tcp_fin_timeout, elsewhere often a timewait socket in FIN_WAIT2).
+	_, s := pair("tcp4", l)
+	s.Close()
 	// The client closes first, then the server: the client waits in TIME_WAIT.
 	c, s := pair("tcp4", l)
 	c.Close()
 	s.Read(make([]byte, 1)) // EOF once the client's FIN arrived
 	s.Close()
+
+	// SYN_RECV: with TCP_DEFER_ACCEPT the server keeps a connection that sent
+	// no data as a request socket (NEW_SYN_RECV in the kernel).
+	deferred := listen("tcp4", "127.0.0.1:0")
+	raw, _ := deferred.(*net.TCPListener).SyscallConn()
+	raw.Control(func(fd uintptr) {
+		if err := syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_DEFER_ACCEPT, 60); err != nil {
+			t.Fatal(err)
+		}
+	})
+	dc, err := net.Dial("tcp4", deferred.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep(dc)
 
 	// SYN_SENT: a listener with backlog 0 takes one connection into its
 	// accept queue, then drops every SYN, so the next connect hangs.
@@ -194,7 +213,7 @@ func socketMix(t *testing.T) map[string]int {
 		t.Fatal(err)
 	}
 	keep(full)
-	waitForSS(t, map[string]int{"tcp_LISTEN": 2, "tcp_ESTABLISHED": 8, "tcp_FIN_WAIT2": 2, "tcp_CLOSE_WAIT": 2, "tcp_TIME_WAIT": 1})
+	waitForSS(t, map[string]int{"tcp_LISTEN": 3, "tcp_ESTABLISHED": 9, "tcp_FIN_WAIT2": 3, "tcp_CLOSE_WAIT": 3, "tcp_TIME_WAIT": 1, "tcp_SYN_RECV": 1})
 	sfd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -228,8 +247,8 @@ func socketMix(t *testing.T) map[string]int {
 	pair("tcp4", dual) // net.Dial("tcp4", "[::]:port") reaches it on 127.0.0.1
 
 	want := map[string]int{
-		"tcp_ESTABLISHED": 9, "tcp_LISTEN": 2, "tcp_FIN_WAIT2": 2, "tcp_CLOSE_WAIT": 2,
-		"tcp_TIME_WAIT": 1, "tcp_SYN_SENT": 1,
+		"tcp_ESTABLISHED": 10, "tcp_LISTEN": 3, "tcp_FIN_WAIT2": 3, "tcp_CLOSE_WAIT": 3,
+		"tcp_TIME_WAIT": 1, "tcp_SYN_SENT": 1, "tcp_SYN_RECV": 1,
 		"tcp6_ESTABLISHED": 3, "tcp6_LISTEN": 2,
 		"udp_NONE": 2, "udp6_NONE": 1,
 	}
@@ -248,26 +267,33 @@ func TestNamespaceCounts(t *testing.T) {
 		stdout string
 		code   int
 	}{
-		{nil, "tcp ESTABLISHED: 9, tcp6 ESTABLISHED: 3, tcp CLOSE WAIT: 2, tcp FIN WAIT2: 2, tcp LISTEN: 2, tcp6 LISTEN: 2, udp NONE: 2, tcp SYN SENT: 1, tcp TIME WAIT: 1, udp6 NONE: 1" +
-			"|'tcp_ESTABLISHED'=9;;;0 'tcp6_ESTABLISHED'=3;;;0 'tcp_CLOSE_WAIT'=2;;;0 'tcp_FIN_WAIT2'=2;;;0 'tcp_LISTEN'=2;;;0 'tcp6_LISTEN'=2;;;0 'udp_NONE'=2;;;0 'tcp_SYN_SENT'=1;;;0 'tcp_TIME_WAIT'=1;;;0 'udp6_NONE'=1;;;0", 0},
-		{[]string{"--conn-type", "tcp", "--conn-status", "established"}, "tcp ESTABLISHED: 9|'tcp_ESTABLISHED'=9;;;0", 0},
-		{[]string{"--conn-type", "tcp", "--conn-status", "established", "--warning", "8"}, "tcp ESTABLISHED: 9 [WARNING]|'tcp_ESTABLISHED'=9;8;;0", 1},
-		{[]string{"--conn-type=all", "--conn-status=established", "--warning=30:40"}, "tcp ESTABLISHED: 9 [WARNING], tcp6 ESTABLISHED: 3 [WARNING]|'tcp_ESTABLISHED'=9;30:40;;0 'tcp6_ESTABLISHED'=3;30:40;;0", 1},
+		{nil, "tcp ESTABLISHED: 10, tcp CLOSE WAIT: 3, tcp FIN WAIT2: 3, tcp LISTEN: 3, tcp6 ESTABLISHED: 3, tcp6 LISTEN: 2, udp NONE: 2, tcp SYN RECV: 1, tcp SYN SENT: 1, tcp TIME WAIT: 1, udp6 NONE: 1" +
+			"|'tcp_ESTABLISHED'=10;;;0 'tcp_CLOSE_WAIT'=3;;;0 'tcp_FIN_WAIT2'=3;;;0 'tcp_LISTEN'=3;;;0 'tcp6_ESTABLISHED'=3;;;0 'tcp6_LISTEN'=2;;;0 'udp_NONE'=2;;;0 'tcp_SYN_RECV'=1;;;0 'tcp_SYN_SENT'=1;;;0 'tcp_TIME_WAIT'=1;;;0 'udp6_NONE'=1;;;0", 0},
+		{[]string{"--conn-type", "tcp", "--conn-status", "established"}, "tcp ESTABLISHED: 10|'tcp_ESTABLISHED'=10;;;0", 0},
+		{[]string{"--conn-type", "tcp", "--conn-status", "established", "--warning", "8"}, "tcp ESTABLISHED: 10 [WARNING]|'tcp_ESTABLISHED'=10;8;;0", 1},
+		{[]string{"--conn-type=all", "--conn-status=established", "--warning=30:40"}, "tcp ESTABLISHED: 10 [WARNING], tcp6 ESTABLISHED: 3 [WARNING]|'tcp_ESTABLISHED'=10;30:40;;0 'tcp6_ESTABLISHED'=3;30:40;;0", 1},
 		{[]string{"--conn-type", "TCP6,udp6"}, "tcp6 ESTABLISHED: 3, tcp6 LISTEN: 2, udp6 NONE: 1|'tcp6_ESTABLISHED'=3;;;0 'tcp6_LISTEN'=2;;;0 'udp6_NONE'=1;;;0", 0},
-		{[]string{"--conn-status", "time_wait", "--conn-status", "SYN_SENT,fin_wait2", "-w", "1", "-c", "1"}, "tcp FIN WAIT2: 2 [CRITICAL], tcp SYN SENT: 1, tcp TIME WAIT: 1|'tcp_FIN_WAIT2'=2;1;1;0 'tcp_SYN_SENT'=1;1;1;0 'tcp_TIME_WAIT'=1;1;1;0", 2},
+		{[]string{"--conn-status", "time_wait", "--conn-status", "SYN_SENT,fin_wait2", "-w", "1", "-c", "2"}, "tcp FIN WAIT2: 3 [CRITICAL], tcp SYN SENT: 1, tcp TIME WAIT: 1|'tcp_FIN_WAIT2'=3;1;2;0 'tcp_SYN_SENT'=1;1;2;0 'tcp_TIME_WAIT'=1;1;2;0", 2},
+		{[]string{"--conn-status", "fin_wait2"}, "tcp FIN WAIT2: 3|'tcp_FIN_WAIT2'=3;;;0", 0},
+		{[]string{"--conn-status", "time_wait"}, "tcp TIME WAIT: 1|'tcp_TIME_WAIT'=1;;;0", 0},
+		{[]string{"--conn-status", "syn_recv,listen", "-c", "@3"}, "tcp LISTEN: 3 [CRITICAL], tcp6 LISTEN: 2 [CRITICAL], tcp SYN RECV: 1 [CRITICAL]|'tcp_LISTEN'=3;;@3;0 'tcp6_LISTEN'=2;;@3;0 'tcp_SYN_RECV'=1;;@3;0", 2},
 		{[]string{"--conn-type", "udp", "--conn-type", "udp6", "--conn-status", "none", "-c", "@2:2", "--no-perfdata"}, "udp NONE: 2 [CRITICAL], udp6 NONE: 1", 2},
-		{[]string{"--conn-type", "tcp", "-w", "5", "-c", "8", "--always-ok"}, "tcp ESTABLISHED: 9 [CRITICAL], tcp CLOSE WAIT: 2, tcp FIN WAIT2: 2, tcp LISTEN: 2, tcp SYN SENT: 1, tcp TIME WAIT: 1 (always ok)" +
-			"|'tcp_ESTABLISHED'=9;5;8;0 'tcp_CLOSE_WAIT'=2;5;8;0 'tcp_FIN_WAIT2'=2;5;8;0 'tcp_LISTEN'=2;5;8;0 'tcp_SYN_SENT'=1;5;8;0 'tcp_TIME_WAIT'=1;5;8;0", 0},
+		{[]string{"--conn-type", "tcp", "-w", "2", "-c", "8", "--always-ok"}, "tcp ESTABLISHED: 10 [CRITICAL], tcp CLOSE WAIT: 3 [WARNING], tcp FIN WAIT2: 3 [WARNING], tcp LISTEN: 3 [WARNING], tcp SYN RECV: 1, tcp SYN SENT: 1, tcp TIME WAIT: 1 (always ok)" +
+			"|'tcp_ESTABLISHED'=10;2;8;0 'tcp_CLOSE_WAIT'=3;2;8;0 'tcp_FIN_WAIT2'=3;2;8;0 'tcp_LISTEN'=3;2;8;0 'tcp_SYN_RECV'=1;2;8;0 'tcp_SYN_SENT'=1;2;8;0 'tcp_TIME_WAIT'=1;2;8;0", 0},
 		{[]string{"--conn-type", "udp6", "--conn-status", "established,closing", "-w", "30:40"}, `No connections of type "udp6" in status "established,closing" found.`, 0},
 		{[]string{"--conn-status", "last_ack"}, `No connections of type "all" in status "last_ack" found.`, 0},
 	}
-	for _, tt := range tests {
-		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			stdout, stderr, code := runBinary(t, tt.args...)
-			if stdout != tt.stdout+"\n" || code != tt.code || stderr != "" {
-				t.Errorf("got exit %d, stdout:\n%s\nwant exit %d, stdout:\n%s\nstderr: %q", code, stdout, tt.code, tt.stdout, stderr)
-			}
-		})
+	// Every backend gives the same answer.
+	for _, backend := range []string{"auto", "netlink", "procfs", "gopsutil"} {
+		for _, tt := range tests {
+			args := append([]string{"--backend", backend}, tt.args...)
+			t.Run(strings.Join(args, " "), func(t *testing.T) {
+				stdout, stderr, code := runBinary(t, args...)
+				if stdout != tt.stdout+"\n" || code != tt.code || stderr != "" {
+					t.Errorf("got exit %d, stdout:\n%s\nwant exit %d, stdout:\n%s\nstderr: %q", code, stdout, tt.code, tt.stdout, stderr)
+				}
+			})
+		}
 	}
 
 	// The plugin and ss count the same sockets.

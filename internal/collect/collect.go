@@ -87,6 +87,15 @@ func (f Filter) HasType(t Type) bool       { return f.Types&(1<<t) != 0 }
 func (f Filter) HasStatus(s Status) bool   { return f.Statuses&(1<<s) != 0 }
 func (f Filter) Has(t Type, s Status) bool { return f.HasType(t) && f.HasStatus(s) }
 
+// Wants reports whether any socket of type t can pass the filter: UDP has
+// only NONE, so a filter without NONE needs no UDP dump at all.
+func (f Filter) Wants(t Type) bool {
+	if t.IsTCP() {
+		return f.HasType(t) && f.Statuses&^(1<<None) != 0
+	}
+	return f.Has(t, None)
+}
+
 // Counts holds the number of sockets of each type and status.
 type Counts [NumTypes][NumStatuses]int
 

@@ -1,0 +1,48 @@
+package collect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// Backends lists the --backend values of this platform.
+const Backends = "auto, netlink, procfs, gopsutil"
+
+// New returns the collector that a --backend value names.
+func New(name string) (Collector, error) {
+	switch name {
+	case "auto":
+		return Auto{}, nil
+	case "netlink":
+		return SockDiag{}, nil
+	case "procfs":
+		return Procfs{}, nil
+	case "gopsutil":
+		return Gopsutil{}, nil
+	}
+	return nil, fmt.Errorf("unknown backend %q (want one of %s)", name, Backends)
+}
+
+// Auto counts with sock_diag, and from /proc/net for each type whose dump the
+// kernel refuses: EPERM in a locked-down container, EPROTONOSUPPORT without
+// sock_diag, ENOENT for UDP without the udp_diag module.
+type Auto struct{}
+
+func (Auto) Name() string { return "auto" }
+
+func (Auto) Count(ctx context.Context, f Filter) (Counts, error) {
+	return countSockDiag(ctx, f, true)
+}
+
+// refused tells whether sock_diag is unavailable here, as opposed to failing.
+func refused(err error) bool {
+	for _, errno := range []unix.Errno{unix.EPERM, unix.EACCES, unix.EPROTONOSUPPORT, unix.ENOENT, unix.EAFNOSUPPORT, unix.EOPNOTSUPP} {
+		if errors.Is(err, errno) {
+			return true
+		}
+	}
+	return false
+}

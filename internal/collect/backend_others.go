@@ -1,0 +1,20 @@
+//go:build !linux
+
+package collect
+
+import "fmt"
+
+// Backends lists the --backend values of this platform.
+const Backends = "auto, gopsutil"
+
+// New returns the collector that a --backend value names: gopsutil serves
+// wherever Linux's sock_diag and /proc/net do not exist.
+func New(name string) (Collector, error) {
+	switch name {
+	case "auto", "gopsutil":
+		return Gopsutil{}, nil
+	case "netlink", "procfs":
+		return nil, fmt.Errorf("backend %q is only available on Linux (want one of %s)", name, Backends)
+	}
+	return nil, fmt.Errorf("unknown backend %q (want one of %s)", name, Backends)
+}

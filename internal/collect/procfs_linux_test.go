@@ -1,0 +1,67 @@
+package collect
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+func TestProcfsTestdata(t *testing.T) {
+	c, err := Procfs{Dir: "../../testdata/procnet"}.Count(context.Background(), All)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want Counts
+	want[TCP][Listen], want[TCP][Established], want[TCP][CloseWait], want[TCP][FinWait2], want[TCP][TimeWait] = 1, 81, 3, 3, 1
+	want[TCP6][Listen], want[TCP6][Established] = 1, 1
+	want[UDP][None] = 2
+	if c != want {
+		t.Errorf("got %v\nwant %v", c, want)
+	}
+
+	c, err = Procfs{Dir: "../../testdata/procnet"}.Count(context.Background(), Filter{Types: 1<<TCP | 1<<UDP, Statuses: 1<<Established | 1<<FinWait2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c[TCP][Established] != 81 || c[TCP][FinWait2] != 3 || c[TCP][Listen] != 0 || c[TCP6][Established] != 0 || c[UDP][None] != 0 {
+		t.Errorf("filtered: got %v", c)
+	}
+}
+
+func TestCountProcNet(t *testing.T) {
+	const header = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+	const line = "   0: 0100007F:8986 0100007F:9F2E %s 00000000:00000000 00:00000000 00000000     0        0 1 1\n"
+	l := func(st string) string { return strings.Replace(line, "%s", st, 1) }
+	tests := []struct {
+		name  string
+		input string
+		typ   Type
+		want  [NumStatuses]int
+		err   bool
+	}{
+		{"header only", header, TCP, [NumStatuses]int{}, false},
+		{"empty file", "", TCP, [NumStatuses]int{}, false},
+		{"states in hex", header + l("0A") + l("01") + l("0b") + l("06"), TCP, [NumStatuses]int{Listen: 1, Established: 1, Closing: 1, TimeWait: 1}, false},
+		{"udp is NONE", header + l("07") + l("01"), UDP, [NumStatuses]int{None: 2}, false},
+		{"state 0 and 13 skipped", header + l("00") + l("0D"), TCP, [NumStatuses]int{}, false},
+		{"bad state", header + l("ZZ"), TCP, [NumStatuses]int{}, true},
+		{"short state", header + l("1"), TCP, [NumStatuses]int{}, true},
+		{"no state column", header + "   0: 0100007F:8986\n", TCP, [NumStatuses]int{}, true},
+		{"truncated last line", header + strings.TrimSuffix(l("01"), "\n"), TCP, [NumStatuses]int{Established: 0}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// One byte a read: every line is split across reads.
+			for _, r := range []interface{ Read([]byte) (int, error) }{strings.NewReader(tt.input), iotest.OneByteReader(strings.NewReader(tt.input))} {
+				got, err := countProcNet(r, make([]byte, 4096), tt.typ, All)
+				if (err != nil) != tt.err {
+					t.Fatalf("err = %v, want error %v", err, tt.err)
+				}
+				if !tt.err && got != tt.want {
+					t.Errorf("got %v, want %v", got, tt.want)
+				}
+			}
+		})
+	}
+}
