@@ -18,6 +18,10 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	if pairs := os.Getenv("NC_HOLD_PAIRS"); pairs != "" {
+		holdSockets(pairs) // a socket holder for the benchmark, not a test run
+		return
+	}
 	// A test re-run inside a network namespace is handed the binary.
 	binary = os.Getenv("NC_BINARY")
 	if binary == "" {

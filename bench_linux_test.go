@@ -1,0 +1,184 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestBench is `make bench`: it fills a private network namespace with
+// 10k, 50k and 100k loopback TCP sockets and times, in one run, our check,
+// its other backends, `ss -tan` and a bare dump-and-count program (the floor).
+// It prints a table and asserts nothing about time: this machine is shared.
+func TestBench(t *testing.T) {
+	if os.Getenv("NC_BENCH") == "" {
+		t.Skip("set NC_BENCH=1 (make bench) to run the benchmark")
+	}
+	if !inPrivateNetns(t) {
+		if table, err := os.ReadFile(benchTable()); err == nil {
+			fmt.Print(string(table))
+		}
+		return
+	}
+	floor := filepath.Join(t.TempDir(), "floor")
+	if out, err := exec.Command("go", "build", "-o", floor, "./internal/bench/floor").CombinedOutput(); err != nil {
+		t.Fatalf("build the floor: %v\n%s", err, out)
+	}
+	if _, err := os.Stat("/usr/bin/time"); err != nil {
+		t.Fatal("the benchmark measures peak RSS with GNU time: apt-get install time")
+	}
+	if out, err := exec.Command("sysctl", "-qw", "net.ipv4.ip_local_port_range=1024 65535").CombinedOutput(); err != nil {
+		t.Fatalf("sysctl: %v: %s", err, out)
+	}
+
+	cmds := []struct {
+		name string
+		argv []string
+		runs int
+	}{
+		{"network-connections", []string{binary}, 9},
+		{"network-connections --conn-type tcp --conn-status established", []string{binary, "--conn-type", "tcp", "--conn-status", "established"}, 9},
+		{"network-connections --backend procfs", []string{binary, "--backend", "procfs"}, 5},
+		{"network-connections --backend gopsutil", []string{binary, "--backend", "gopsutil", "-t", "60"}, 3},
+		{"ss -tan", []string{"ss", "-tan"}, 5},
+		{"floor: dump and count (4 dumps)", []string{floor}, 9},
+		{"floor: tcp established dump", []string{floor, "filtered"}, 9},
+	}
+
+	var b strings.Builder
+	host, _ := os.Hostname()
+	fmt.Fprintf(&b, "\nnetwork-connections benchmark, %s, %d CPUs, %s\n", host, numCPU(), time.Now().UTC().Format("2006-01-02"))
+	fmt.Fprintf(&b, "%s, Linux %s\n", cpuModel(), kernelRelease())
+	fmt.Fprintf(&b, "wall: median of N runs; peak RSS: one more run under GNU time\n\n")
+	fmt.Fprintf(&b, "%-8s %-64s %4s %10s %9s\n", "sockets", "command", "N", "wall", "peak RSS")
+
+	// Sockets are held by child processes of at most holdPairs pairs each:
+	// one process may not hold more files than RLIMIT_NOFILE allows.
+	n := 0
+	wall := map[string]map[int]time.Duration{}
+	for _, target := range []int{10000, 50000, 100000} {
+		for n < target {
+			pairs := min(holdPairs, (target-n-1)/2)
+			startHolder(t, pairs)
+			n += 2*pairs + 1
+		}
+		for _, c := range cmds {
+			var walls []time.Duration
+			for range c.runs {
+				cmd := exec.Command(c.argv[0], c.argv[1:]...)
+				start := time.Now()
+				out, err := cmd.Output()
+				d := time.Since(start)
+				if err != nil && cmd.ProcessState.ExitCode() > 2 {
+					t.Fatalf("%s: %v: %s", c.name, err, out)
+				}
+				walls = append(walls, d)
+			}
+			rss := peakRSS(t, c.argv)
+			slices.Sort(walls)
+			med := walls[len(walls)/2]
+			if wall[c.name] == nil {
+				wall[c.name] = map[int]time.Duration{}
+			}
+			wall[c.name][target] = med
+			fmt.Fprintf(&b, "%-8d %-64s %4d %8.1fms %6.1fMiB\n", n, c.name, c.runs, ms(med), float64(rss)/1024)
+		}
+		fmt.Fprintln(&b)
+	}
+
+	// The targets of issue 3, read off this run.
+	at := func(name string) time.Duration { return wall[name][100000] }
+	ours, filtered := at(cmds[0].name), at(cmds[1].name)
+	fmt.Fprintf(&b, "at 100k sockets:\n")
+	fmt.Fprintf(&b, "  default / ss -tan:              %.2f (target <= 0.5)\n", ratio(ours, at("ss -tan")))
+	fmt.Fprintf(&b, "  default / floor:                %.2f (target <= 1.3)\n", ratio(ours, at(cmds[5].name)))
+	fmt.Fprintf(&b, "  filtered / floor filtered:      %.2f (target <= 1.3)\n", ratio(filtered, at(cmds[6].name)))
+	fmt.Fprintf(&b, "  gopsutil backend / default:     %.1f (target >= 15)\n", ratio(at(cmds[3].name), ours))
+	fmt.Fprintf(&b, "  gopsutil backend / floor:       %.1f (the floor itself: the most a serial dump reaches)\n", ratio(at(cmds[3].name), at(cmds[5].name)))
+	fmt.Fprintf(&b, "  default 100k / 10k:             %.1f (linear: about 10, less while start-up weighs in)\n", ratio(ours, wall[cmds[0].name][10000]))
+	if err := os.WriteFile(benchTable(), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// holdPairs keeps a holder's files (2 a pair, and its listener) under the
+// usual hard limit of 20000 open files.
+const holdPairs = 9000
+
+// startHolder starts a child that holds pairs connected loopback sockets
+// until the test ends.
+func startHolder(t *testing.T, pairs int) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), fmt.Sprintf("NC_HOLD_PAIRS=%d", pairs))
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stdin.Close(); cmd.Wait() })
+	ready := make([]byte, 6)
+	if _, err := io.ReadFull(stdout, ready); err != nil || string(ready) != "ready\n" {
+		t.Fatalf("socket holder: %q, %v", ready, err)
+	}
+}
+
+// peakRSS runs argv once under GNU time and returns its peak RSS in KiB.
+// ProcessState's rusage would not do: Go starts children with vfork, so
+// their maxrss starts at this (large) test process's.
+func peakRSS(t *testing.T, argv []string) int64 {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "rss")
+	cmd := exec.Command("/usr/bin/time", append([]string{"-f", "%M", "-o", out}, argv...)...)
+	if err := cmd.Run(); err != nil && cmd.ProcessState.ExitCode() > 2 {
+		t.Fatalf("/usr/bin/time %q: %v (apt-get install time)", argv, err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kib int64
+	fmt.Sscan(string(b), &kib)
+	return kib
+}
+
+func cpuModel() string {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown CPU"
+}
+
+func kernelRelease() string {
+	b, _ := os.ReadFile("/proc/sys/kernel/osrelease")
+	return strings.TrimSpace(string(b))
+}
+
+func benchTable() string { return filepath.Join(os.TempDir(), "network-connections-bench.txt") }
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }
+
+func numCPU() int {
+	out, _ := exec.Command("nproc").Output()
+	var n int
+	fmt.Sscan(string(out), &n)
+	return n
+}
