@@ -29,12 +29,39 @@ func New(name string) (Collector, error) {
 // Auto counts with sock_diag, and from /proc/net for each type whose dump the
 // kernel refuses: EPERM in a locked-down container, EPROTONOSUPPORT without
 // sock_diag, ENOENT for UDP without the udp_diag module.
-type Auto struct{}
+type Auto struct {
+	sockDiag func() (dumper, error) // nil: the kernel's; tests inject refusals
+	procfs   Procfs
+}
+
+// dumper counts one type's sockets: a sock_diag socket, or a test's stand-in.
+type dumper interface {
+	count(Type, Filter) ([NumStatuses]int, error)
+	close()
+}
 
 func (Auto) Name() string { return "auto" }
 
-func (Auto) Count(ctx context.Context, f Filter) (Counts, error) {
-	return countSockDiag(ctx, f, true)
+func (a Auto) Count(ctx context.Context, f Filter) (Counts, error) {
+	open := a.sockDiag
+	if open == nil {
+		open = func() (dumper, error) { return openSockDiag() }
+	}
+	d, err := open()
+	if refused(err) {
+		return a.procfs.Count(ctx, f)
+	}
+	if err != nil {
+		return Counts{}, err
+	}
+	defer d.close()
+	return countTypes(ctx, f, func(t Type) ([NumStatuses]int, error) {
+		row, err := d.count(t, f)
+		if refused(err) {
+			return a.procfs.countType(t, f, nil)
+		}
+		return row, err
+	})
 }
 
 // refused tells whether sock_diag is unavailable here, as opposed to failing.

@@ -21,21 +21,8 @@ func (Procfs) Name() string { return "procfs" }
 var procFiles = [NumTypes]string{"tcp", "tcp6", "udp", "udp6"}
 
 func (p Procfs) Count(ctx context.Context, f Filter) (Counts, error) {
-	var c Counts
 	buf := make([]byte, 64<<10)
-	for t := range NumTypes {
-		if !f.Wants(t) {
-			continue
-		}
-		if err := ctx.Err(); err != nil {
-			return c, err
-		}
-		var err error
-		if c[t], err = p.countType(t, f, buf); err != nil {
-			return c, err
-		}
-	}
-	return c, nil
+	return countTypes(ctx, f, func(t Type) ([NumStatuses]int, error) { return p.countType(t, f, buf) })
 }
 
 // countType counts one file, reading through buf (allocated when nil).

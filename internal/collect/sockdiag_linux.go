@@ -49,21 +49,17 @@ var typeFamilyProto = [NumTypes]struct{ family, proto uint8 }{
 }
 
 func (SockDiag) Count(ctx context.Context, f Filter) (Counts, error) {
-	return countSockDiag(ctx, f, false)
-}
-
-// countSockDiag dumps each wanted type. With fallback, a type whose dump the
-// kernel refuses (or sock_diag as a whole) is read from /proc/net instead.
-func countSockDiag(ctx context.Context, f Filter, fallback bool) (Counts, error) {
-	var c Counts
 	d, err := openSockDiag()
-	if fallback && refused(err) {
-		return Procfs{}.Count(ctx, f)
-	}
 	if err != nil {
-		return c, err
+		return Counts{}, err
 	}
 	defer d.close()
+	return countTypes(ctx, f, func(t Type) ([NumStatuses]int, error) { return d.count(t, f) })
+}
+
+// countTypes counts each type the filter wants with count.
+func countTypes(ctx context.Context, f Filter, count func(Type) ([NumStatuses]int, error)) (Counts, error) {
+	var c Counts
 	for t := range NumTypes {
 		if !f.Wants(t) {
 			continue
@@ -71,11 +67,8 @@ func countSockDiag(ctx context.Context, f Filter, fallback bool) (Counts, error)
 		if err := ctx.Err(); err != nil {
 			return c, err
 		}
-		c[t], err = d.count(t, f)
-		if fallback && refused(err) {
-			c[t], err = Procfs{}.countType(t, f, nil)
-		}
-		if err != nil {
+		var err error
+		if c[t], err = count(t); err != nil {
 			return c, err
 		}
 	}

@@ -1,0 +1,67 @@
+package collect
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// fakeDumper answers from fixed rows, or with an error for some types.
+type fakeDumper struct {
+	rows   Counts
+	errs   [NumTypes]error
+	closed bool
+}
+
+func (d *fakeDumper) count(t Type, f Filter) ([NumStatuses]int, error) { return d.rows[t], d.errs[t] }
+func (d *fakeDumper) close()                                           { d.closed = true }
+
+func TestAutoFallback(t *testing.T) {
+	procfs := Procfs{Dir: "../../testdata/procnet"} // tcp: 81 ESTABLISHED; udp: 2
+	var rows Counts
+	rows[TCP][Established] = 7
+	rows[UDP][None] = 5
+	refusal := &DumpError{Op: "dump", Err: unix.ENOENT}
+
+	tests := []struct {
+		name      string
+		open      func() (dumper, error)
+		wantTCP   int // ESTABLISHED
+		wantUDP   int // NONE
+		wantError bool
+	}{
+		{"sock_diag answers", func() (dumper, error) { return &fakeDumper{rows: rows}, nil }, 7, 5, false},
+		{"udp_diag missing: udp from /proc", func() (dumper, error) {
+			d := &fakeDumper{rows: rows}
+			d.errs[UDP] = refusal
+			return d, nil
+		}, 7, 2, false},
+		{"sock_diag refused (EPERM): all from /proc", func() (dumper, error) {
+			return nil, &DumpError{Op: "socket", Err: unix.EPERM}
+		}, 81, 2, false},
+		{"a failure that is no refusal is an error", func() (dumper, error) {
+			d := &fakeDumper{rows: rows}
+			d.errs[TCP] = &DumpError{Op: "dump tcp", Err: unix.ENOBUFS}
+			return d, nil
+		}, 0, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Auto{sockDiag: tt.open, procfs: procfs}.Count(context.Background(), All)
+			if tt.wantError {
+				if !errors.Is(err, unix.ENOBUFS) {
+					t.Errorf("err = %v, want ENOBUFS", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c[TCP][Established] != tt.wantTCP || c[UDP][None] != tt.wantUDP {
+				t.Errorf("tcp ESTABLISHED %d, udp NONE %d; want %d, %d", c[TCP][Established], c[UDP][None], tt.wantTCP, tt.wantUDP)
+			}
+		})
+	}
+}
