@@ -46,13 +46,19 @@ func TestMain(m *testing.M) {
 // runBinary runs the built plugin and returns its stdout, stderr and exit code.
 func runBinary(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	return runBinaryAt(t, binary, args...)
+}
+
+// runBinaryAt runs the plugin at path.
+func runBinaryAt(t *testing.T, path string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(path, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	var exit *exec.ExitError
 	if err != nil && !errors.As(err, &exit) {
-		t.Fatalf("%s %q: %v", binary, args, err)
+		t.Fatalf("%s %q: %v", path, args, err)
 	}
 	return stdout.String(), stderr.String(), cmd.ProcessState.ExitCode()
 }

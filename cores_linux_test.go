@@ -1,0 +1,378 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// coreResult is what a monitoring core recorded of a service's last check.
+type coreResult struct {
+	state  int
+	output string
+	perf   string // as the core parsed and stored it
+}
+
+// coreServices are the services both cores run on the namespace's socket
+// mix (see socketMix), and what each core must record for them.
+var coreServices = []struct {
+	name              string
+	types, statuses   []string
+	warning, critical string
+	icinga2, nagios4  coreResult
+}{
+	{"ok", []string{"tcp"}, []string{"listen"}, "10", "",
+		coreResult{0, "tcp LISTEN: 3", "tcp_LISTEN=3;10;;0"},
+		coreResult{0, "tcp LISTEN: 3", "'tcp_LISTEN'=3;10;;0"}},
+	{"warning", []string{"tcp", "tcp6"}, []string{"established"}, "5", "20",
+		coreResult{1, "tcp ESTABLISHED: 10 [WARNING], tcp6 ESTABLISHED: 3", "tcp_ESTABLISHED=10;5;20;0 tcp6_ESTABLISHED=3;5;20;0"},
+		coreResult{1, "tcp ESTABLISHED: 10 [WARNING], tcp6 ESTABLISHED: 3", "'tcp_ESTABLISHED'=10;5;20;0 'tcp6_ESTABLISHED'=3;5;20;0"}},
+	{"critical", nil, []string{"close_wait", "fin_wait2"}, "30:40", "@1:5",
+		coreResult{2, "tcp CLOSE WAIT: 3 [CRITICAL], tcp FIN WAIT2: 3 [CRITICAL]", "tcp_CLOSE_WAIT=3;30:40;@1:5;0 tcp_FIN_WAIT2=3;30:40;@1:5;0"},
+		coreResult{2, "tcp CLOSE WAIT: 3 [CRITICAL], tcp FIN WAIT2: 3 [CRITICAL]", "'tcp_CLOSE_WAIT'=3;30:40;@1:5;0 'tcp_FIN_WAIT2'=3;30:40;@1:5;0"}},
+	{"unknown", nil, nil, "abc", "",
+		coreResult{3, `UNKNOWN: --warning: range "abc": end "abc" is not a number`, ""},
+		coreResult{3, `UNKNOWN: --warning: range "abc": end "abc" is not a number`, ""}},
+}
+
+// needCore finds a monitoring core's binary, or says how to install it.
+func needCore(t *testing.T, binary, pkg string) string {
+	t.Helper()
+	path, err := exec.LookPath(binary)
+	if err != nil {
+		t.Fatalf("%s not found: apt-get install %s (make deps does)", binary, pkg)
+	}
+	return path
+}
+
+// startCore starts a daemon in its own directory and stops it, by the pid
+// started, when the test ends.
+func startCore(t *testing.T, dir string, argv ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = dir
+	log, err := os.Create(filepath.Join(dir, "daemon.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stopCore(t, cmd); log.Close() })
+	return cmd
+}
+
+// stopCore sends SIGTERM to the daemon started and waits for it to exit.
+func stopCore(t *testing.T, cmd *exec.Cmd) {
+	if cmd.ProcessState != nil {
+		return
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Errorf("%s did not stop on SIGTERM", cmd.Path)
+	}
+}
+
+// waitFor polls until ok or fails after the deadline, showing the log.
+func waitFor(t *testing.T, what, log string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(log)
+			t.Fatalf("no %s within 60s; daemon log:\n%s", what, b)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func TestMonitoringCores(t *testing.T) {
+	if !inPrivateNetns(t) {
+		return
+	}
+	socketMix(t)
+	plugins := t.TempDir()
+	data, err := os.ReadFile(binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(plugins, "network-connections"), data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	repo, _ := os.Getwd()
+	t.Run("icinga2", func(t *testing.T) { testIcinga2(t, repo, plugins) })
+	t.Run("nagios4", func(t *testing.T) { testNagios4(t, repo, plugins) })
+}
+
+func testIcinga2(t *testing.T, repo, plugins string) {
+	icinga2 := needCore(t, "icinga2", "icinga2-bin")
+	dir := t.TempDir()
+	for _, d := range []string{"data", "log", "cache", "spool/tmp", "run", "perf"} {
+		os.MkdirAll(filepath.Join(dir, d), 0o755)
+	}
+	var conf strings.Builder
+	fmt.Fprintf(&conf, "include <itl>\nconst PluginDir = %q\ninclude %q\n", plugins, filepath.Join(repo, "contrib/icinga2/network-connections.conf"))
+	fmt.Fprintf(&conf, "object CheckerComponent \"checker\" {}\n")
+	// The perfdata writer only tells when results came; the state file has them.
+	fmt.Fprintf(&conf, "object PerfdataWriter \"perfdata\" {\n  service_perfdata_path = %q\n  host_perfdata_path = %q\n  service_format_template = \"$service.name$\"\n  rotation_interval = 1s\n}\n",
+		filepath.Join(dir, "perf/service"), filepath.Join(dir, "perf/host"))
+	fmt.Fprintf(&conf, "object Host \"test\" {\n  check_command = \"dummy\"\n  enable_active_checks = false\n}\n")
+	icingaArray := func(values []string) string {
+		q := make([]string, len(values))
+		for i, v := range values {
+			q[i] = strconv.Quote(v)
+		}
+		return "[ " + strings.Join(q, ", ") + " ]"
+	}
+	for _, s := range coreServices {
+		fmt.Fprintf(&conf, "object Service %q {\n  host_name = \"test\"\n  check_command = \"network-connections\"\n  check_interval = 1s\n  retry_interval = 1s\n", s.name)
+		if s.types != nil {
+			fmt.Fprintf(&conf, "  vars.network_connections_conn_type = %s\n", icingaArray(s.types))
+		}
+		if s.statuses != nil {
+			fmt.Fprintf(&conf, "  vars.network_connections_conn_status = %s\n", icingaArray(s.statuses))
+		}
+		fmt.Fprintf(&conf, "  vars.network_connections_warning = %q\n", s.warning)
+		if s.critical != "" {
+			fmt.Fprintf(&conf, "  vars.network_connections_critical = %q\n", s.critical)
+		}
+		fmt.Fprintf(&conf, "}\n")
+	}
+	confFile := filepath.Join(dir, "icinga2.conf")
+	if err := os.WriteFile(confFile, []byte(conf.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	user := os.Getenv("USER")
+	if user == "" {
+		user = "root"
+	}
+	args := []string{icinga2, "daemon", "-c", confFile,
+		"-DRunAsUser=" + user, "-DRunAsGroup=" + user,
+		"-DDataDir=" + filepath.Join(dir, "data"), "-DLogDir=" + filepath.Join(dir, "log"),
+		"-DCacheDir=" + filepath.Join(dir, "cache"), "-DSpoolDir=" + filepath.Join(dir, "spool"),
+		"-DInitRunDir=" + filepath.Join(dir, "run")}
+
+	// The shipped conf must validate.
+	if out, err := exec.Command(args[0], append(args[1:], "-C")...).CombinedOutput(); err != nil {
+		t.Fatalf("icinga2 daemon -C: %v\n%s", err, out)
+	}
+
+	cmd := startCore(t, dir, args...)
+	waitFor(t, "check result for every service", filepath.Join(dir, "daemon.log"), func() bool {
+		var seen []byte
+		files, _ := filepath.Glob(filepath.Join(dir, "perf", "service*"))
+		for _, f := range files {
+			b, _ := os.ReadFile(f)
+			seen = append(seen, b...)
+		}
+		for _, s := range coreServices {
+			if !bytes.Contains(seen, []byte(s.name+"\n")) {
+				return false
+			}
+		}
+		return true
+	})
+	stopCore(t, cmd) // Icinga 2 writes its state file on the way out.
+
+	results := readIcingaState(t, filepath.Join(dir, "data", "icinga2.state"))
+	for _, s := range coreServices {
+		if got, ok := results["test!"+s.name]; !ok || got != s.icinga2 {
+			t.Errorf("service %s: icinga2 recorded %+v, want %+v", s.name, got, s.icinga2)
+		}
+	}
+}
+
+// readIcingaState reads the last check results from Icinga 2's state file,
+// a sequence of netstrings each holding one object as JSON.
+func readIcingaState(t *testing.T, path string) map[string]coreResult {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	results := map[string]coreResult{}
+	for len(b) > 0 {
+		n, rest, ok := bytes.Cut(b, []byte(":"))
+		size, err := strconv.Atoi(string(n))
+		if !ok || err != nil || size+1 > len(rest) {
+			t.Fatalf("bad netstring at %q", b[:min(40, len(b))])
+		}
+		var obj struct {
+			Name   string
+			Type   string
+			Update struct {
+				LastCheckResult *struct {
+					State           float64  `json:"state"`
+					Output          string   `json:"output"`
+					PerformanceData []string `json:"performance_data"`
+				} `json:"last_check_result"`
+			}
+		}
+		if err := json.Unmarshal(rest[:size], &obj); err != nil {
+			t.Fatal(err)
+		}
+		if cr := obj.Update.LastCheckResult; obj.Type == "Service" && cr != nil {
+			results[obj.Name] = coreResult{int(cr.State), cr.Output, strings.Join(cr.PerformanceData, " ")}
+		}
+		b = rest[size+1:]
+	}
+	return results
+}
+
+func testNagios4(t *testing.T, repo, plugins string) {
+	nagios4 := needCore(t, "nagios4", "nagios4-core")
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "checkresults"), 0o755)
+	user := os.Getenv("USER")
+	if user == "" {
+		user = "root"
+	}
+	p := func(name string) string { return filepath.Join(dir, name) }
+	mainCfg := fmt.Sprintf(`log_file=%s
+cfg_file=%s
+cfg_file=%s
+resource_file=%s
+status_file=%s
+status_update_interval=1
+nagios_user=%s
+nagios_group=%s
+check_result_path=%s
+check_result_reaper_frequency=1
+lock_file=%s
+temp_file=%s
+temp_path=%s
+object_cache_file=%s
+precached_object_file=%s
+command_file=%s
+check_external_commands=0
+query_socket=%s
+interval_length=1
+max_service_check_spread=1
+max_host_check_spread=1
+service_inter_check_delay_method=n
+use_syslog=0
+retain_state_information=0
+state_retention_file=%s
+enable_notifications=0
+enable_flap_detection=0
+illegal_macro_output_chars=`+"`"+`~$&|'"<>
+`, p("nagios.log"), p("objects.cfg"), filepath.Join(repo, "contrib/nagios/network-connections.cfg"), p("resource.cfg"),
+		p("status.dat"), user, user, p("checkresults"), p("nagios.lock"), p("nagios.tmp"), dir,
+		p("objects.cache"), p("objects.precache"), p("nagios.cmd"), p("nagios.qh"), p("retention.dat"))
+	objects := `define timeperiod {
+    timeperiod_name 24x7
+    alias           always
+    sunday          00:00-24:00
+    monday          00:00-24:00
+    tuesday         00:00-24:00
+    wednesday       00:00-24:00
+    thursday        00:00-24:00
+    friday          00:00-24:00
+    saturday        00:00-24:00
+}
+define contact {
+    contact_name                  nobody
+    host_notifications_enabled    0
+    service_notifications_enabled 0
+    host_notification_period      24x7
+    service_notification_period   24x7
+    host_notification_options     n
+    service_notification_options  n
+    host_notification_commands    check_network_connections_args
+    service_notification_commands check_network_connections_args
+}
+define host {
+    host_name             test
+    address               127.0.0.1
+    max_check_attempts    1
+    check_period          24x7
+    active_checks_enabled 0
+    contacts              nobody
+}
+`
+	for _, s := range coreServices {
+		var opts []string
+		for _, v := range s.types {
+			opts = append(opts, "--conn-type "+v)
+		}
+		for _, v := range s.statuses {
+			opts = append(opts, "--conn-status "+v)
+		}
+		objects += fmt.Sprintf(`define service {
+    host_name             test
+    service_description   %s
+    check_command         check_network_connections!%s!%s!%s
+    max_check_attempts    1
+    check_interval        1
+    retry_interval        1
+    check_period          24x7
+    notification_period   24x7
+    contacts              nobody
+}
+`, s.name, s.warning, s.critical, strings.Join(opts, " "))
+	}
+	for name, content := range map[string]string{
+		"nagios.cfg": mainCfg, "objects.cfg": objects, "resource.cfg": "$USER1$=" + plugins + "\n",
+	} {
+		if err := os.WriteFile(p(name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out, err := exec.Command(nagios4, "-v", p("nagios.cfg")).CombinedOutput(); err != nil {
+		t.Fatalf("nagios4 -v: %v\n%s", err, out)
+	}
+
+	cmd := startCore(t, dir, nagios4, p("nagios.cfg"))
+	var results map[string]coreResult
+	waitFor(t, "check result for every service", p("daemon.log"), func() bool {
+		results = readNagiosStatus(p("status.dat"))
+		for _, s := range coreServices {
+			if _, ok := results[s.name]; !ok {
+				return false
+			}
+		}
+		return true
+	})
+	stopCore(t, cmd)
+	for _, s := range coreServices {
+		if got := results[s.name]; got != s.nagios4 {
+			t.Errorf("service %s: nagios4 recorded %+v, want %+v", s.name, got, s.nagios4)
+		}
+	}
+}
+
+// readNagiosStatus reads the checked services from Nagios' status.dat.
+func readNagiosStatus(path string) map[string]coreResult {
+	b, _ := os.ReadFile(path)
+	results := map[string]coreResult{}
+	for _, block := range strings.Split(string(b), "servicestatus {")[1:] {
+		block, _, _ = strings.Cut(block, "}")
+		fields := map[string]string{}
+		for _, line := range strings.Split(block, "\n") {
+			if k, v, ok := strings.Cut(strings.TrimSpace(line), "="); ok {
+				fields[k] = v
+			}
+		}
+		if fields["has_been_checked"] != "1" {
+			continue
+		}
+		state, _ := strconv.Atoi(fields["current_state"])
+		results[fields["service_description"]] = coreResult{state, fields["plugin_output"], fields["performance_data"]}
+	}
+	return results
+}
