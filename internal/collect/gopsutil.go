@@ -2,7 +2,9 @@ package collect
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os/exec"
 	"syscall"
 
 	"github.com/shirou/gopsutil/v4/net"
@@ -32,11 +34,19 @@ func (Gopsutil) Count(ctx context.Context, f Filter) (Counts, error) {
 		// WithoutUids: the owner's uid costs a file read per socket.
 		cs, err := net.ConnectionsWithoutUidsWithContext(ctx, kind)
 		if err != nil {
-			return Counts{}, fmt.Errorf("gopsutil %s connections: %w", kind, err)
+			return Counts{}, gopsutilError(kind, err)
 		}
 		conns = append(conns, cs...)
 	}
 	return countConnections(conns, f)
+}
+
+// gopsutilError names what failed; on macOS and FreeBSD that is often lsof.
+func gopsutilError(kind string, err error) error {
+	if errors.Is(err, exec.ErrNotFound) {
+		return fmt.Errorf("gopsutil %s connections: lsof is not installed (it lists the sockets on this platform): %w", kind, err)
+	}
+	return fmt.Errorf("gopsutil %s connections: %w", kind, err)
 }
 
 // connKey identifies one socket among gopsutil's entries, which on macOS and

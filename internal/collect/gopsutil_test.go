@@ -1,6 +1,10 @@
 package collect
 
 import (
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -76,5 +80,15 @@ func TestParseNames(t *testing.T) {
 		if _, err := ParseStatus(bad); err == nil {
 			t.Errorf("ParseStatus(%q): want an error", bad)
 		}
+	}
+}
+
+func TestGopsutilError(t *testing.T) {
+	_, lookErr := exec.LookPath("surely-not-installed-lsof")
+	if got := gopsutilError("inet", fmt.Errorf("lsof: %w", lookErr)).Error(); !strings.Contains(got, "lsof is not installed") {
+		t.Errorf("missing lsof: %q", got)
+	}
+	if got := gopsutilError("tcp4", errors.New("boom")).Error(); got != "gopsutil tcp4 connections: boom" {
+		t.Errorf("other error: %q", got)
 	}
 }
