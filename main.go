@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -16,7 +17,6 @@ import (
 
 	"github.com/network-connections/network-connections/internal/collect"
 	"github.com/network-connections/network-connections/internal/report"
-	"github.com/network-connections/network-connections/internal/threshold"
 )
 
 // version is stamped by the Makefile from git.
@@ -30,19 +30,35 @@ func main() {
 
 const usage = `Usage: network-connections [options]
 
-Counts the host's tcp, tcp6, udp and udp6 sockets by type and status, sorted by
-count, and alerts when a group's count leaves the --warning or --critical range.
+Counts the host's tcp, tcp6, udp and udp6 sockets (and unix ones if asked) by
+type and status, sorted by count, and alerts when a group's count leaves the
+--warning or --critical range.
 
-Options:
-      --conn-type TYPE      count only this type: all, tcp, tcp6, udp, udp6
-                            (repeatable or a comma list, any case; default all)
-      --conn-status STATUS  count only this status: all, close, close_wait,
-                            closing, established, fin_wait1, fin_wait2, last_ack,
-                            listen, none, syn_recv, syn_sent, time_wait
-                            (repeatable or a comma list, any case; default all)
-  -w, --warning RANGE       WARNING when a group's count is outside this Nagios
-                            range ([@]start:end, e.g. 200, 30:40, @0:5)
-  -c, --critical RANGE      CRITICAL when a group's count is outside this range
+What to count:
+      --conn-type TYPE      all, tcp, tcp6, udp, udp6, unix (repeatable or a
+                            comma list, any case; default all: tcp, tcp6, udp,
+                            udp6)
+      --conn-status STATUS  all, close, close_wait, closing, established,
+                            fin_wait1, fin_wait2, last_ack, listen, none,
+                            syn_recv, syn_sent, time_wait (default all)
+      --local-port PORT     a port (443) or a range (8000-8100); repeatable
+      --remote-port PORT    the same for the peer's port
+      --local-address ADDR  an IPv4 or IPv6 address or CIDR; repeatable
+      --remote-address ADDR the same for the peer's address
+      --netns NAME|PATH     count in another network namespace (Linux, needs
+                            CAP_SYS_ADMIN): a name from ip netns, or a path
+                            such as /proc/PID/ns/net
+
+How to judge and show it:
+      --group-by GROUPING   type,status (default), type, status or none
+  -w, --warning [SEL=]RANGE WARNING when a group's count is outside this Nagios
+                            range ([@]start:end: 200, 30:40, @0:5). Repeatable
+                            with a selector: a status, a type or a group label
+                            (time_wait=500 -w tcp6_established=8000); the most
+                            specific wins, a plain range covers the rest
+  -c, --critical [SEL=]RANGE  CRITICAL, the same way
+      --report-missing      report the requested type x status groups that have
+                            no sockets as 0 (so -c 1: alerts when they vanish)
       --always-ok           exit 0 whatever the counts (states still shown)
       --no-perfdata         print no performance data
   -t, --timeout SECONDS     give up with UNKNOWN after this long (default 10)
@@ -55,6 +71,8 @@ Options:
 Examples:
   network-connections --conn-type tcp --conn-status established --warning 200
   network-connections --conn-type tcp,tcp6 --conn-status close_wait -w 50 -c 100
+  network-connections --conn-type tcp --conn-status listen --local-port 443 \
+      --report-missing -c 1:
 
 Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
 `
@@ -129,8 +147,15 @@ func parseArgs(args []string) (config, error) {
 	fs.SortFlags = false
 	types := fs.StringArray("conn-type", nil, "")
 	statuses := fs.StringArray("conn-status", nil, "")
-	warning := fs.StringP("warning", "w", "", "")
-	critical := fs.StringP("critical", "c", "", "")
+	warning := fs.StringArrayP("warning", "w", nil, "")
+	critical := fs.StringArrayP("critical", "c", nil, "")
+	localPorts := fs.StringArray("local-port", nil, "")
+	remotePorts := fs.StringArray("remote-port", nil, "")
+	localAddrs := fs.StringArray("local-address", nil, "")
+	remoteAddrs := fs.StringArray("remote-address", nil, "")
+	netns := fs.String("netns", "", "")
+	groupBy := fs.String("group-by", "type,status", "")
+	fs.BoolVar(&cfg.report.ReportMissing, "report-missing", false, "")
 	fs.BoolVar(&cfg.report.AlwaysOK, "always-ok", false, "")
 	fs.BoolVar(&cfg.report.NoPerfdata, "no-perfdata", false, "")
 	timeout := fs.StringP("timeout", "t", "10", "")
@@ -161,14 +186,25 @@ func parseArgs(args []string) (config, error) {
 	}
 	cfg.filter = collect.Filter{Types: uint8(typeBits), Statuses: uint16(statusBits)}
 	cfg.report.TypeText, cfg.report.StatusText = typeText, statusText
+	if err := parseEndpoints(&cfg.filter, *localPorts, *remotePorts, *localAddrs, *remoteAddrs); err != nil {
+		return cfg, err
+	}
+	if cfg.filter.Scoped() && cfg.filter.HasType(collect.Unix) {
+		return cfg, errors.New("--conn-type unix: unix sockets have no ports or IP addresses to select by")
+	}
+	cfg.report.Filter = cfg.filter
+	cfg.report.ScopeText = scopeText(args)
 
-	if cfg.report.Warning, err = threshold.Parse(*warning); err != nil {
+	if cfg.report.Warning, err = report.ParseThresholds(*warning); err != nil {
 		return cfg, fmt.Errorf("--warning: %w", err)
 	}
-	if cfg.report.Critical, err = threshold.Parse(*critical); err != nil {
+	if cfg.report.Critical, err = report.ParseThresholds(*critical); err != nil {
 		return cfg, fmt.Errorf("--critical: %w", err)
 	}
-	if cfg.collector, err = collect.New(strings.ToLower(*backend)); err != nil {
+	if cfg.report.GroupBy, err = report.ParseGroupBy(*groupBy); err != nil {
+		return cfg, fmt.Errorf("--group-by: %w", err)
+	}
+	if cfg.collector, err = collect.New(strings.ToLower(*backend), *netns); err != nil {
 		return cfg, fmt.Errorf("--backend: %w", err)
 	}
 	secs, err := strconv.ParseFloat(*timeout, 64)
@@ -179,27 +215,96 @@ func parseArgs(args []string) (config, error) {
 	return cfg, nil
 }
 
+// parseEndpoints reads the repeatable port and address options (comma lists
+// too) into the filter.
+func parseEndpoints(f *collect.Filter, localPorts, remotePorts, localAddrs, remoteAddrs []string) error {
+	for _, o := range []struct {
+		option string
+		values []string
+		ports  *[]collect.PortRange
+	}{{"--local-port", localPorts, &f.Local.Ports}, {"--remote-port", remotePorts, &f.Remote.Ports}} {
+		for _, v := range splitList(o.values) {
+			r, err := collect.ParsePortRange(v)
+			if err != nil {
+				return fmt.Errorf("%s: %w", o.option, err)
+			}
+			*o.ports = append(*o.ports, r)
+		}
+	}
+	for _, o := range []struct {
+		option   string
+		values   []string
+		prefixes *[]netip.Prefix
+	}{{"--local-address", localAddrs, &f.Local.Prefixes}, {"--remote-address", remoteAddrs, &f.Remote.Prefixes}} {
+		for _, v := range splitList(o.values) {
+			p, err := collect.ParsePrefix(v)
+			if err != nil {
+				return fmt.Errorf("%s: %w", o.option, err)
+			}
+			*o.prefixes = append(*o.prefixes, p)
+		}
+	}
+	return nil
+}
+
+// splitList splits the values of a repeatable option at commas.
+func splitList(values []string) []string {
+	var out []string
+	for _, v := range values {
+		for _, item := range strings.Split(v, ",") {
+			out = append(out, strings.TrimSpace(item))
+		}
+	}
+	return out
+}
+
+// scopeText repeats the scoping options as given, for "No connections ...".
+func scopeText(args []string) string {
+	var parts []string
+	for i := 0; i < len(args); i++ {
+		for _, o := range []string{"--local-port", "--remote-port", "--local-address", "--remote-address", "--netns"} {
+			switch {
+			case args[i] == o && i+1 < len(args):
+				parts = append(parts, o+" "+args[i+1])
+				i++
+			case strings.HasPrefix(args[i], o+"="):
+				parts = append(parts, strings.Replace(args[i], "=", " ", 1))
+			}
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
 // parseChoices reads a repeatable option whose values may be comma lists, in
 // any case. It returns their bitmask and their text for the "No connections"
-// message; nothing given, or "all" among the values, selects everything.
+// message. Nothing given selects all; "all" selects all, plus what else is
+// named (for types: "all,unix" adds unix sockets to the four inet types).
 func parseChoices[T collect.Type | collect.Status](values []string, option string, all uint64, parse func(string) (T, error)) (uint64, string, error) {
 	var bits uint64
 	var names []string
-	for _, v := range values {
-		for _, n := range strings.Split(v, ",") {
-			n = strings.ToLower(strings.TrimSpace(n))
-			if n == "all" {
-				return all, "all", nil
-			}
-			c, err := parse(n)
-			if err != nil {
-				return 0, "", fmt.Errorf("%s: %w", option, err)
-			}
-			if bits&(1<<c) == 0 {
-				names = append(names, strings.ToLower(fmt.Sprint(c)))
-			}
-			bits |= 1 << c
+	hasAll := false
+	for _, n := range splitList(values) {
+		if n = strings.ToLower(n); n == "all" {
+			hasAll = true
+			continue
 		}
+		c, err := parse(n)
+		if err != nil {
+			return 0, "", fmt.Errorf("%s: %w", option, err)
+		}
+		if bits&(1<<c) == 0 {
+			names = append(names, strings.ToLower(fmt.Sprint(c)))
+		}
+		bits |= 1 << c
+	}
+	if hasAll {
+		extra := []string{"all"}
+		for _, n := range names {
+			if c, _ := parse(n); all&(1<<c) == 0 {
+				extra = append(extra, n)
+			}
+		}
+		return all | bits, strings.Join(extra, ","), nil
 	}
 	if bits == 0 {
 		return all, "all", nil

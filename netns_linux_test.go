@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -50,8 +51,9 @@ func inPrivateNetns(t *testing.T) bool {
 	return false
 }
 
-// ssCounts counts the namespace's sockets with ss, keyed as our perfdata labels.
-func ssCounts(t *testing.T) map[string]int {
+// ssCounts counts the namespace's inet sockets with ss, keyed as our
+// perfdata labels; filter is an ss filter expression, such as "sport = :80".
+func ssCounts(t *testing.T, filter ...string) map[string]int {
 	t.Helper()
 	states := map[string]string{
 		"ESTAB": "ESTABLISHED", "SYN-SENT": "SYN_SENT", "SYN-RECV": "SYN_RECV",
@@ -60,26 +62,51 @@ func ssCounts(t *testing.T) map[string]int {
 		"LISTEN": "LISTEN", "CLOSING": "CLOSING",
 	}
 	counts := map[string]int{}
-	for _, q := range []struct{ typ, flags string }{
-		{"tcp", "-tan4"}, {"tcp6", "-tan6"}, {"udp", "-uan4"}, {"udp6", "-uan6"},
-	} {
-		out, err := exec.Command("ss", "-H", q.flags).Output()
+	for _, q := range []struct{ proto, flags string }{{"tcp", "-tan"}, {"udp", "-uan"}} {
+		// Both families in one run: ss -4/-6 reject a filter on the other
+		// family's addresses, and an IPv4 prefix also matches IPv4-mapped ones.
+		out, err := exec.Command("ss", append([]string{"-H", q.flags}, filter...)...).Output()
 		if err != nil {
-			t.Fatalf("ss %s: %v", q.flags, err)
+			t.Fatalf("ss %s %q: %v", q.flags, filter, err)
 		}
 		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 			f := strings.Fields(line)
-			if len(f) == 0 {
+			if len(f) < 4 {
 				continue
 			}
 			status, ok := states[f[0]]
 			if !ok {
 				t.Fatalf("ss %s: unknown state in %q", q.flags, line)
 			}
-			if strings.HasPrefix(q.typ, "udp") {
+			if q.proto == "udp" {
 				status = "NONE" // UDP has no states: connected or not
 			}
-			counts[q.typ+"_"+status]++
+			typ := q.proto
+			if strings.HasPrefix(f[3], "[") || strings.HasPrefix(f[3], "*:") { // ss shows :: as *
+				typ += "6"
+			}
+			counts[typ+"_"+status]++
+		}
+	}
+	return counts
+}
+
+// ssUnixCounts counts the namespace's unix sockets with ss.
+func ssUnixCounts(t *testing.T) map[string]int {
+	t.Helper()
+	out, err := exec.Command("ss", "-H", "-xan").Output()
+	if err != nil {
+		t.Fatalf("ss -xan: %v", err)
+	}
+	states := map[string]string{"LISTEN": "LISTEN", "ESTAB": "ESTABLISHED", "UNCONN": "NONE"}
+	counts := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if f := strings.Fields(line); len(f) > 1 {
+			status, ok := states[f[1]]
+			if !ok {
+				t.Fatalf("ss -xan: unknown state in %q", line)
+			}
+			counts["unix_"+status]++
 		}
 	}
 	return counts
@@ -131,9 +158,18 @@ func waitForSS(t *testing.T, want map[string]int) {
 	}
 }
 
-// socketMix opens sockets in known states on loopback and returns what ss
-// must then count. Call it only inside a private network namespace.
-func socketMix(t *testing.T) map[string]int {
+// mix is what socketMix opened: the ports of its listeners, and the counts
+// ss must see (inet sockets; unix ones in unix).
+type mix struct {
+	want                              map[string]int
+	unix                              map[string]int
+	port, deferPort, v6Port, dualPort int
+	udpPort                           int
+}
+
+// socketMix opens sockets in known states on loopback, and unix sockets.
+// Call it only inside a private network namespace.
+func socketMix(t *testing.T) mix {
 	t.Helper()
 	keep := func(c interface{ Close() error }) { t.Cleanup(func() { c.Close() }) }
 	listen := func(network, addr string) net.Listener {
@@ -242,7 +278,8 @@ func socketMix(t *testing.T) map[string]int {
 
 	// tcp6: a pair on ::1, and an IPv4 client of a dual-stack listener,
 	// whose accepted socket is IPv6 (IPv4-mapped) and so counts as tcp6.
-	pair("tcp6", listen("tcp6", "[::1]:0"))
+	l6 := listen("tcp6", "[::1]:0")
+	pair("tcp6", l6)
 	dual := listen("tcp", "[::]:0")
 	pair("tcp4", dual) // net.Dial("tcp4", "[::]:port") reaches it on 127.0.0.1
 
@@ -253,14 +290,49 @@ func socketMix(t *testing.T) map[string]int {
 		"udp_NONE": 2, "udp6_NONE": 1,
 	}
 	waitForSS(t, want)
-	return want
+
+	// unix: a listener with one connection (two connected sockets), and an
+	// unconnected datagram socket.
+	sock := filepath.Join(t.TempDir(), "s")
+	ul, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep(ul)
+	uconn, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep(uconn)
+	userver, err := ul.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep(userver)
+	ug, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock + "g", Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep(ug)
+	unixWant := map[string]int{"unix_LISTEN": 1, "unix_ESTABLISHED": 2, "unix_NONE": 1}
+	if got := ssUnixCounts(t); formatCounts(got) != formatCounts(unixWant) {
+		t.Fatalf("unix sockets: ss sees %s, want %s", formatCounts(got), formatCounts(unixWant))
+	}
+	return mix{want: want, unix: unixWant, port: port(l.Addr()), deferPort: port(deferred.Addr()),
+		v6Port: port(l6.Addr()), dualPort: port(dual.Addr()), udpPort: port(u.LocalAddr())}
+}
+
+func port(a net.Addr) int {
+	_, p, _ := net.SplitHostPort(a.String())
+	n, _ := strconv.Atoi(p)
+	return n
 }
 
 func TestNamespaceCounts(t *testing.T) {
 	if !inPrivateNetns(t) {
 		return
 	}
-	want := socketMix(t)
+	want := socketMix(t).want
 
 	tests := []struct {
 		args   []string

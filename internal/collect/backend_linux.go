@@ -11,19 +11,33 @@ import (
 // Backends lists the --backend values of this platform.
 const Backends = "auto, netlink, procfs, gopsutil"
 
-// New returns the collector that a --backend value names.
-func New(name string) (Collector, error) {
+// New returns the collector that a --backend value names, counting in the
+// network namespace at netns when that is not empty.
+func New(name, netns string) (Collector, error) {
+	var c Collector
+	procfs := Procfs{}
+	if netns != "" {
+		procfs.Dir = "/proc/thread-self/net" // /proc/net is the process's namespace
+	}
 	switch name {
 	case "auto":
-		return Auto{}, nil
+		c = Auto{procfs: procfs}
 	case "netlink":
-		return SockDiag{}, nil
+		c = SockDiag{}
 	case "procfs":
-		return Procfs{}, nil
+		c = procfs
 	case "gopsutil":
-		return Gopsutil{}, nil
+		if netns != "" {
+			return nil, errors.New("--netns works with the auto, netlink and procfs backends, not gopsutil")
+		}
+		c = Gopsutil{}
+	default:
+		return nil, fmt.Errorf("unknown backend %q (want one of %s)", name, Backends)
 	}
-	return nil, fmt.Errorf("unknown backend %q (want one of %s)", name, Backends)
+	if netns != "" {
+		c = Netns{Path: NetnsPath(netns), Collector: c}
+	}
+	return c, nil
 }
 
 // Auto counts with sock_diag, and from /proc/net for each type whose dump the

@@ -9,7 +9,10 @@ const Backends = "auto, gopsutil"
 
 // New returns the collector that a --backend value names: gopsutil serves
 // wherever Linux's sock_diag and /proc/net do not exist.
-func New(name string) (Collector, error) {
+func New(name, netns string) (Collector, error) {
+	if netns != "" {
+		return nil, fmt.Errorf("--netns %s: network namespaces exist only on Linux", netns)
+	}
 	switch name {
 	case "auto", "gopsutil":
 		return Gopsutil{}, nil

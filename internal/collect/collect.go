@@ -15,15 +15,31 @@ const (
 	TCP6
 	UDP
 	UDP6
+	Unix
 	NumTypes
 )
 
-var typeNames = [NumTypes]string{"tcp", "tcp6", "udp", "udp6"}
+var typeNames = [NumTypes]string{"tcp", "tcp6", "udp", "udp6", "unix"}
 
 func (t Type) String() string { return typeNames[t] }
 
-// IsTCP reports whether t is a stream type, the only kind with states.
+// IsTCP reports whether t is a TCP type, the only kind with all the states.
 func (t Type) IsTCP() bool { return t == TCP || t == TCP6 }
+
+// IsInet reports whether t has addresses and ports.
+func (t Type) IsInet() bool { return t != Unix }
+
+// CanHave reports whether a socket of type t can be in status s: UDP only
+// NONE, TCP anything but NONE, unix LISTEN, ESTABLISHED (connected) or NONE.
+func (t Type) CanHave(s Status) bool {
+	switch t {
+	case TCP, TCP6:
+		return s != None
+	case Unix:
+		return s == None || s == Established || s == Listen
+	}
+	return s == None
+}
 
 // Status mirrors the kernel's TCP states (include/net/tcp_states.h), so a
 // state byte from the kernel is used as it is. None is what UDP sockets have.
@@ -74,14 +90,19 @@ func ParseStatus(name string) (Status, error) {
 	return 0, fmt.Errorf("unknown status %q (want one of all, %s)", name, strings.ToLower(strings.Join(statusNames[:], ", ")))
 }
 
-// Filter says which types and statuses to count; a zero Filter counts nothing.
+// Filter says which sockets to count; a zero Filter counts nothing.
 type Filter struct {
 	Types    uint8  // bit 1<<Type
 	Statuses uint16 // bit 1<<Status, the same bitmask sock_diag takes
+	Local    Endpoint
+	Remote   Endpoint
 }
 
-// All counts every type and status.
-var All = Filter{Types: 1<<NumTypes - 1, Statuses: 1<<NumStatuses - 1}
+// All counts every inet type (not unix, as the original) and status.
+var All = Filter{Types: 1<<Unix - 1, Statuses: 1<<NumStatuses - 1}
+
+// Scoped reports whether the filter looks at addresses or ports.
+func (f Filter) Scoped() bool { return !f.Local.IsAny() || !f.Remote.IsAny() }
 
 func (f Filter) HasType(t Type) bool       { return f.Types&(1<<t) != 0 }
 func (f Filter) HasStatus(s Status) bool   { return f.Statuses&(1<<s) != 0 }
@@ -90,10 +111,12 @@ func (f Filter) Has(t Type, s Status) bool { return f.HasType(t) && f.HasStatus(
 // Wants reports whether any socket of type t can pass the filter: UDP has
 // only NONE, so a filter without NONE needs no UDP dump at all.
 func (f Filter) Wants(t Type) bool {
-	if t.IsTCP() {
-		return f.HasType(t) && f.Statuses&^(1<<None) != 0
+	for s := range Status(NumStatuses) {
+		if f.Has(t, s) && t.CanHave(s) {
+			return true
+		}
 	}
-	return f.Has(t, None)
+	return false
 }
 
 // Counts holds the number of sockets of each type and status.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os/exec"
 	"syscall"
 
@@ -17,9 +18,12 @@ type Gopsutil struct{}
 func (Gopsutil) Name() string { return "gopsutil" }
 
 // gopsutil's kind for each of our types.
-var gopsutilKinds = [NumTypes]string{"tcp4", "tcp6", "udp4", "udp6"}
+var gopsutilKinds = [NumTypes]string{"tcp4", "tcp6", "udp4", "udp6", "unix"}
 
 func (Gopsutil) Count(ctx context.Context, f Filter) (Counts, error) {
+	if f.HasType(Unix) {
+		return Counts{}, errors.New("the gopsutil backend cannot tell the states of unix sockets (use --backend auto on Linux)")
+	}
 	var conns []net.ConnectionStat
 	kinds := []string{"inet"}
 	if f.Types != All.Types {
@@ -87,11 +91,17 @@ func countConnections(conns []net.ConnectionStat, f Filter) (Counts, error) {
 				return Counts{}, fmt.Errorf("gopsutil: unknown TCP state %q", conn.Status)
 			}
 		}
-		if f.Has(t, s) {
+		if f.Has(t, s) && (!f.Scoped() || matchGopsutil(conn, f)) {
 			c[t][s]++
 		}
 	}
 	return c, nil
+}
+
+func matchGopsutil(conn net.ConnectionStat, f Filter) bool {
+	local, _ := netip.ParseAddr(conn.Laddr.IP) // unparsable: matches no prefix
+	remote, _ := netip.ParseAddr(conn.Raddr.IP)
+	return f.Local.Match(local, uint16(conn.Laddr.Port)) && f.Remote.Match(remote, uint16(conn.Raddr.Port))
 }
 
 // gopsutilStatus maps the state names of every platform's gopsutil (Linux

@@ -58,12 +58,12 @@ func TestParseNames(t *testing.T) {
 	for _, tt := range []struct {
 		name string
 		want Type
-	}{{"tcp", TCP}, {"TCP6", TCP6}, {"Udp", UDP}, {"udp6", UDP6}} {
+	}{{"tcp", TCP}, {"TCP6", TCP6}, {"Udp", UDP}, {"udp6", UDP6}, {"UNIX", Unix}} {
 		if got, err := ParseType(tt.name); err != nil || got != tt.want {
 			t.Errorf("ParseType(%q) = %v, %v", tt.name, got, err)
 		}
 	}
-	for _, bad := range []string{"", "all", "unix", "tcp4", "sctp"} {
+	for _, bad := range []string{"", "all", "tcp4", "sctp", "unix6"} {
 		if _, err := ParseType(bad); err == nil {
 			t.Errorf("ParseType(%q): want an error", bad)
 		}

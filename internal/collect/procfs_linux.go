@@ -3,10 +3,12 @@ package collect
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"net/netip"
 	"os"
 )
 
@@ -18,7 +20,7 @@ type Procfs struct {
 
 func (Procfs) Name() string { return "procfs" }
 
-var procFiles = [NumTypes]string{"tcp", "tcp6", "udp", "udp6"}
+var procFiles = [NumTypes]string{"tcp", "tcp6", "udp", "udp6", "unix"}
 
 func (p Procfs) Count(ctx context.Context, f Filter) (Counts, error) {
 	buf := make([]byte, 64<<10)
@@ -90,10 +92,78 @@ func countProcNet(r io.Reader, buf []byte, t Type, f Filter) ([NumStatuses]int, 
 	}
 }
 
-// countLine counts one line: "  sl  local_address rem_address   st ...".
+// countLine counts one line of /proc/net/{tcp,udp}[6]:
+// "  sl  local_address rem_address   st ...", or of /proc/net/unix:
+// "Num       RefCount Protocol Flags    Type St Inode Path".
 func countLine(l []byte, t Type, f Filter, row *[NumStatuses]int) error {
-	field := 0
-	for i := 0; i < len(l); {
+	var fields [6][]byte
+	n := splitFields(l, fields[:])
+	if n == 0 {
+		return nil
+	}
+	if t == Unix {
+		if n < 6 {
+			return fmt.Errorf("short line %q", l)
+		}
+		flags, ok1 := parseHex(fields[3])
+		st, ok2 := parseHex(fields[5])
+		if !ok1 || !ok2 {
+			return fmt.Errorf("bad flags or state in line %q", l)
+		}
+		s := None
+		switch {
+		case flags&soAcceptCon != 0:
+			s = Listen
+		case st == ssConnected:
+			s = Established
+		}
+		if f.HasStatus(s) {
+			row[s]++
+		}
+		return nil
+	}
+	if n < 4 {
+		return fmt.Errorf("no state column in line %q", l)
+	}
+	st, ok := parseHex(fields[3])
+	if !ok || len(fields[3]) != 2 {
+		return fmt.Errorf("bad state %q in line %q", fields[3], l)
+	}
+	s := Status(st)
+	switch {
+	case !t.IsTCP():
+		s = None
+	case s == 0 || s >= NumStatuses:
+		return nil // not a state /proc shows for a counted socket
+	}
+	if !f.HasStatus(s) {
+		return nil
+	}
+	if f.Scoped() {
+		local, lport, ok1 := parseProcAddr(fields[1])
+		remote, rport, ok2 := parseProcAddr(fields[2])
+		if !ok1 || !ok2 {
+			return fmt.Errorf("bad address in line %q", l)
+		}
+		if !f.Local.Match(local, lport) || !f.Remote.Match(remote, rport) {
+			return nil
+		}
+	}
+	row[s]++
+	return nil
+}
+
+// From include/linux/net.h: a listening unix socket's flag, and SS_CONNECTED.
+const (
+	soAcceptCon = 1 << 16
+	ssConnected = 3
+)
+
+// splitFields fills out with the first fields of l, split at spaces, and
+// returns how many it found.
+func splitFields(l []byte, out [][]byte) int {
+	n := 0
+	for i := 0; i < len(l) && n < len(out); {
 		for i < len(l) && l[i] == ' ' {
 			i++
 		}
@@ -101,47 +171,50 @@ func countLine(l []byte, t Type, f Filter, row *[NumStatuses]int) error {
 		for i < len(l) && l[i] != ' ' {
 			i++
 		}
-		if start == i {
-			break
+		if start < i {
+			out[n] = l[start:i]
+			n++
 		}
-		if field == 3 {
-			st, ok := parseHexByte(l[start:i])
-			if !ok {
-				return fmt.Errorf("bad state %q in line %q", l[start:i], l)
-			}
-			s := Status(st)
-			switch {
-			case !t.IsTCP():
-				s = None
-			case s == 0 || s >= NumStatuses:
-				return nil // not a state /proc shows for a counted socket
-			}
-			if f.HasStatus(s) {
-				row[s]++
-			}
-			return nil
-		}
-		field++
 	}
-	if len(l) == 0 {
-		return nil
-	}
-	return fmt.Errorf("no state column in line %q", l)
+	return n
 }
 
-func parseHexByte(b []byte) (uint8, bool) {
-	if len(b) != 2 {
+// parseProcAddr reads "0100007F:8986": the address as 32-bit words in host
+// byte order, the port as a number, both in hex.
+func parseProcAddr(b []byte) (netip.Addr, uint16, bool) {
+	a, p, ok := bytes.Cut(b, []byte(":"))
+	port, okPort := parseHex(p)
+	if !ok || !okPort || len(p) != 4 || len(a) != 8 && len(a) != 32 {
+		return netip.Addr{}, 0, false
+	}
+	var ip [16]byte
+	for i := 0; i < len(a); i += 8 {
+		w, ok := parseHex(a[i : i+8])
+		if !ok {
+			return netip.Addr{}, 0, false
+		}
+		binary.NativeEndian.PutUint32(ip[i/2:], uint32(w))
+	}
+	if len(a) == 8 {
+		return netip.AddrFrom4([4]byte(ip[:4])), uint16(port), true
+	}
+	return netip.AddrFrom16(ip), uint16(port), true
+}
+
+// parseHex reads up to 8 hex digits.
+func parseHex(b []byte) (uint64, bool) {
+	if len(b) == 0 || len(b) > 8 {
 		return 0, false
 	}
-	var v uint8
+	var v uint64
 	for _, c := range b {
 		switch {
 		case c >= '0' && c <= '9':
-			v = v<<4 | (c - '0')
+			v = v<<4 | uint64(c-'0')
 		case c >= 'A' && c <= 'F':
-			v = v<<4 | (c - 'A' + 10)
+			v = v<<4 | uint64(c-'A'+10)
 		case c >= 'a' && c <= 'f':
-			v = v<<4 | (c - 'a' + 10)
+			v = v<<4 | uint64(c-'a'+10)
 		default:
 			return 0, false
 		}

@@ -24,6 +24,8 @@ const (
 	nlmsgHdrLen      = 16
 	inetDiagReqLen   = 56 // struct inet_diag_req_v2
 	inetDiagMsgLen   = 72 // struct inet_diag_msg
+	unixDiagReqLen   = 24 // struct unix_diag_req
+	unixDiagMsgLen   = 16 // struct unix_diag_msg
 	tcpNewSynRecv    = 12 // request socket; /proc/net/tcp shows it as SYN_RECV
 	dumpBufSize      = 64 << 10
 	dumpRetries      = 3
@@ -46,6 +48,7 @@ var typeFamilyProto = [NumTypes]struct{ family, proto uint8 }{
 	TCP6: {unix.AF_INET6, unix.IPPROTO_TCP},
 	UDP:  {unix.AF_INET, unix.IPPROTO_UDP},
 	UDP6: {unix.AF_INET6, unix.IPPROTO_UDP},
+	Unix: {unix.AF_UNIX, 0},
 }
 
 func (SockDiag) Count(ctx context.Context, f Filter) (Counts, error) {
@@ -135,7 +138,7 @@ func (d *sockDiag) dump(t Type, f Filter) ([NumStatuses]int, error) {
 // TIME_WAIT socket that reports FIN_WAIT2, so those bits come along; countDump
 // keeps only what was asked. UDP's states (CLOSE, ESTABLISHED) all count as NONE.
 func kernelStates(t Type, f Filter) uint32 {
-	if !t.IsTCP() {
+	if !t.IsTCP() { // udp: CLOSE and ESTABLISHED; unix: counted by unixStatus
 		return ^uint32(0)
 	}
 	states := uint32(f.Statuses) &^ 1 // TCP has no NONE
@@ -149,18 +152,42 @@ func kernelStates(t Type, f Filter) uint32 {
 }
 
 // dumpRequest builds a netlink header and an inet_diag_req_v2 asking for
-// every socket of t in the kernel states, with no extensions.
+// every socket of t in the kernel states, with no extensions, and with the
+// filter's addresses and ports as bytecode; for unix a unix_diag_req for
+// every socket (their states are few: counted as they come).
 func dumpRequest(t Type, f Filter, seq uint32) []byte {
-	b := make([]byte, nlmsgHdrLen+inetDiagReqLen)
+	size := inetDiagReqLen
+	var prog []byte
+	if t == Unix {
+		size = unixDiagReqLen
+	} else {
+		prog = bytecode(f)
+	}
+	b := make([]byte, nlmsgHdrLen+size, nlmsgHdrLen+size+4+len(prog))
 	ne := binary.NativeEndian
-	ne.PutUint32(b[0:], uint32(len(b)))
 	ne.PutUint16(b[4:], sockDiagByFamily)
 	ne.PutUint16(b[6:], unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
 	ne.PutUint32(b[8:], seq)
 	b[16] = typeFamilyProto[t].family
 	b[17] = typeFamilyProto[t].proto
-	ne.PutUint32(b[20:], kernelStates(t, f))
+	ne.PutUint32(b[20:], kernelStates(t, f)) // idiag_states, udiag_states
+	if prog != nil {
+		b = ne.AppendUint16(b, uint16(4+len(prog)))
+		b = ne.AppendUint16(b, inetDiagReqBytecode)
+		b = append(b, prog...)
+	}
+	ne.PutUint32(b[0:], uint32(len(b)))
 	return b
+}
+
+// unixStatus maps a unix socket's kernel state: listening, connected, or
+// anything else (unconnected) as NONE.
+func unixStatus(state uint8) Status {
+	switch Status(state) {
+	case Listen, Established:
+		return Status(state)
+	}
+	return None
 }
 
 // countDump counts the sockets in one read of a dump answer. It reports done
@@ -205,6 +232,15 @@ func countDump(b []byte, seq uint32, t Type, f Filter, row *[NumStatuses]int) (d
 				return false, unix.Errno(errno)
 			}
 		case sockDiagByFamily:
+			if t == Unix {
+				if len(msg) < unixDiagMsgLen {
+					return false, fmt.Errorf("truncated unix_diag_msg (%d bytes)", len(msg))
+				}
+				if s := unixStatus(msg[2]); f.HasStatus(s) {
+					row[s]++
+				}
+				continue
+			}
 			if len(msg) < inetDiagMsgLen {
 				return false, fmt.Errorf("truncated inet_diag_msg (%d bytes)", len(msg))
 			}
@@ -217,7 +253,7 @@ func countDump(b []byte, seq uint32, t Type, f Filter, row *[NumStatuses]int) (d
 			case s >= NumStatuses:
 				continue // BOUND_INACTIVE and later: not shown in /proc/net/tcp either
 			}
-			if f.HasStatus(s) {
+			if f.HasStatus(s) { // addresses and ports: the kernel ran the bytecode
 				row[s]++
 			}
 		}

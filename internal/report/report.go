@@ -32,36 +32,80 @@ func worse(a, b State) bool {
 	return rank[a] > rank[b]
 }
 
-// Group is the count of one type+status.
-type Group struct {
-	Type   collect.Type
-	Status collect.Status
-	Count  int
-	State  State
+// GroupBy says which of a socket's type and status make its group.
+type GroupBy int
+
+const (
+	ByTypeStatus GroupBy = iota
+	ByType
+	ByStatus
+	ByNone
+)
+
+// ParseGroupBy reads a --group-by value.
+func ParseGroupBy(s string) (GroupBy, error) {
+	switch strings.ReplaceAll(strings.ToLower(s), " ", "") {
+	case "type,status", "status,type":
+		return ByTypeStatus, nil
+	case "type":
+		return ByType, nil
+	case "status":
+		return ByStatus, nil
+	case "none":
+		return ByNone, nil
+	}
+	return 0, fmt.Errorf("unknown grouping %q (want type,status, type, status or none)", s)
 }
 
-// Label is how the message names the group: "tcp CLOSE WAIT".
-func (g Group) Label() string {
-	return g.Type.String() + " " + strings.ReplaceAll(g.Status.String(), "_", " ")
+func (b GroupBy) typ() bool    { return b == ByTypeStatus || b == ByType }
+func (b GroupBy) status() bool { return b == ByTypeStatus || b == ByStatus }
+
+// Group is the count of the sockets that share a type, a status, both or none.
+type Group struct {
+	By     GroupBy
+	Type   collect.Type   // when By includes the type
+	Status collect.Status // when By includes the status
+	Count  int
+	State  State
+	// The ranges that apply to this group, as given (for perfdata too).
+	Warning, Critical threshold.Range
 }
+
+// Label is how the message names the group: "tcp CLOSE WAIT", "tcp",
+// "CLOSE WAIT" or "total".
+func (g Group) Label() string { return strings.ReplaceAll(g.PerfLabel(), "_", " ") }
 
 // PerfLabel is how the perfdata names the group: "tcp_CLOSE_WAIT".
 func (g Group) PerfLabel() string {
+	switch g.By {
+	case ByType:
+		return g.Type.String()
+	case ByStatus:
+		return g.Status.String()
+	case ByNone:
+		return "total"
+	}
 	return g.Type.String() + "_" + g.Status.String()
 }
 
-// Options carry what the rendering needs beyond the counts.
+// Options carry what grouping, judging and rendering need beyond the counts.
 type Options struct {
-	Warning, Critical threshold.Range
-	TypeText          string // the type filter as asked, for "No connections ..."
-	StatusText        string
-	AlwaysOK          bool
-	NoPerfdata        bool
+	GroupBy           GroupBy
+	Warning, Critical Thresholds
+	// ReportMissing adds a 0 group for each type x status that Filter
+	// selects and that can exist, so an absent socket can alert.
+	ReportMissing bool
+	Filter        collect.Filter
+	TypeText      string // the type filter as asked, for "No connections ..."
+	StatusText    string
+	ScopeText     string // the scoping options as given
+	AlwaysOK      bool
+	NoPerfdata    bool
 }
 
 // Report is the judged result of one check.
 type Report struct {
-	Groups []Group // non-empty groups, largest first
+	Groups []Group // largest first
 	State  State   // the worst group's
 	opts   Options
 }
@@ -69,21 +113,35 @@ type Report struct {
 // New groups the counts, sorts them by count (ties by label) and judges each.
 func New(c collect.Counts, opts Options) Report {
 	r := Report{opts: opts}
+	index := map[string]int{} // perf label -> position in r.Groups
 	for t := range collect.NumTypes {
 		for s := range collect.Status(collect.NumStatuses) {
-			if n := c[t][s]; n > 0 {
-				g := Group{Type: t, Status: s, Count: n}
-				switch {
-				case opts.Critical.Alerts(float64(n)):
-					g.State = Critical
-				case opts.Warning.Alerts(float64(n)):
-					g.State = Warning
-				}
-				if worse(g.State, r.State) {
-					r.State = g.State
-				}
+			n := c[t][s]
+			missing := opts.ReportMissing && opts.Filter.Has(t, s) && t.CanHave(s)
+			if n == 0 && !missing {
+				continue
+			}
+			g := Group{By: opts.GroupBy, Type: t, Status: s}
+			i, ok := index[g.PerfLabel()]
+			if !ok {
+				i = len(r.Groups)
+				index[g.PerfLabel()] = i
 				r.Groups = append(r.Groups, g)
 			}
+			r.Groups[i].Count += n
+		}
+	}
+	for i := range r.Groups {
+		g := &r.Groups[i]
+		g.Warning, g.Critical = opts.Warning.For(*g), opts.Critical.For(*g)
+		switch {
+		case g.Critical.Alerts(float64(g.Count)):
+			g.State = Critical
+		case g.Warning.Alerts(float64(g.Count)):
+			g.State = Warning
+		}
+		if worse(g.State, r.State) {
+			r.State = g.State
 		}
 	}
 	sort.Slice(r.Groups, func(i, j int) bool {
@@ -108,7 +166,11 @@ func (r Report) ExitCode() int {
 func (r Report) Write(w io.Writer) error {
 	var b strings.Builder
 	if len(r.Groups) == 0 {
-		fmt.Fprintf(&b, "No connections of type %q in status %q found.", r.opts.TypeText, r.opts.StatusText)
+		fmt.Fprintf(&b, "No connections of type %q in status %q found", r.opts.TypeText, r.opts.StatusText)
+		if r.opts.ScopeText != "" {
+			fmt.Fprintf(&b, " for %s", r.opts.ScopeText)
+		}
+		b.WriteByte('.')
 	}
 	for i, g := range r.Groups {
 		if i > 0 {
@@ -128,7 +190,7 @@ func (r Report) Write(w io.Writer) error {
 			if i > 0 {
 				b.WriteByte(' ')
 			}
-			fmt.Fprintf(&b, "'%s'=%d;%s;%s;0", g.PerfLabel(), g.Count, r.opts.Warning, r.opts.Critical)
+			fmt.Fprintf(&b, "'%s'=%d;%s;%s;0", g.PerfLabel(), g.Count, g.Warning, g.Critical)
 		}
 	}
 	b.WriteByte('\n')

@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/network-connections/network-connections/internal/collect"
-	"github.com/network-connections/network-connections/internal/threshold"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -49,41 +48,55 @@ func readCounts(t *testing.T, name string) collect.Counts {
 	return c
 }
 
-func mustRange(t *testing.T, s string) threshold.Range {
+func mustThresholds(t *testing.T, values ...string) Thresholds {
 	t.Helper()
-	r, err := threshold.Parse(s)
+	th, err := ParseThresholds(values)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return r
+	return th
 }
 
 func TestGolden(t *testing.T) {
 	tests := []struct {
-		name, counts string
-		warning      string
-		critical     string
-		typ, status  string
-		alwaysOK     bool
-		noPerfdata   bool
+		name, counts  string
+		warning       []string
+		critical      []string
+		typ, status   string
+		alwaysOK      bool
+		noPerfdata    bool
+		groupBy       GroupBy
+		reportMissing bool
+		filter        collect.Filter
 	}{
 		{name: "default", counts: "original-example.txt"},
 		{name: "ties", counts: "ties.txt"},
-		{name: "warning-200", counts: "busy.txt", warning: "200"},
-		{name: "warning-30-40", counts: "busy.txt", warning: "30:40"},
-		{name: "warning-critical", counts: "busy.txt", warning: "20", critical: "100"},
-		{name: "critical-inside", counts: "ties.txt", critical: "@5:10"},
-		{name: "always-ok", counts: "busy.txt", warning: "20", critical: "100", alwaysOK: true},
-		{name: "no-perfdata", counts: "busy.txt", warning: "30", noPerfdata: true},
-		{name: "nothing-found", counts: "empty.txt", typ: "tcp6", status: "established,closing", warning: "30:40"},
+		{name: "warning-200", counts: "busy.txt", warning: []string{"200"}},
+		{name: "warning-30-40", counts: "busy.txt", warning: []string{"30:40"}},
+		{name: "warning-critical", counts: "busy.txt", warning: []string{"20"}, critical: []string{"100"}},
+		{name: "critical-inside", counts: "ties.txt", critical: []string{"@5:10"}},
+		{name: "always-ok", counts: "busy.txt", warning: []string{"20"}, critical: []string{"100"}, alwaysOK: true},
+		{name: "no-perfdata", counts: "busy.txt", warning: []string{"30"}, noPerfdata: true},
+		{name: "nothing-found", counts: "empty.txt", typ: "tcp6", status: "established,closing", warning: []string{"30:40"}},
 		{name: "nothing-found-all", counts: "empty.txt", typ: "all", status: "all"},
+		{name: "group-by-status", counts: "original-example.txt", groupBy: ByStatus, warning: []string{"30"}},
+		{name: "group-by-type", counts: "original-example.txt", groupBy: ByType, critical: []string{"tcp=20", "udp6=@5"}},
+		{name: "group-by-none", counts: "original-example.txt", groupBy: ByNone, warning: []string{"50"}, critical: []string{"total=100"}},
+		{name: "selectors", counts: "busy.txt",
+			warning:  []string{"100", "time_wait=10", "established=20", "tcp6=1:", "TCP6_ESTABLISHED=25"},
+			critical: []string{"tcp=200", "tcp_listen=@12"}},
+		{name: "report-missing", counts: "busy.txt", reportMissing: true, critical: []string{"listen=1:"},
+			filter: collect.Filter{Types: 1<<collect.TCP | 1<<collect.TCP6 | 1<<collect.Unix, Statuses: 1<<collect.Listen | 1<<collect.None}},
+		{name: "report-missing-grouped", counts: "empty.txt", reportMissing: true, groupBy: ByStatus, critical: []string{"1:"},
+			filter: collect.Filter{Types: 1<<collect.TCP | 1<<collect.TCP6, Statuses: 1 << collect.Listen}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := New(readCounts(t, tt.counts), Options{
-				Warning: mustRange(t, tt.warning), Critical: mustRange(t, tt.critical),
+				Warning: mustThresholds(t, tt.warning...), Critical: mustThresholds(t, tt.critical...),
 				TypeText: tt.typ, StatusText: tt.status,
 				AlwaysOK: tt.alwaysOK, NoPerfdata: tt.noPerfdata,
+				GroupBy: tt.groupBy, ReportMissing: tt.reportMissing, Filter: tt.filter,
 			})
 			var b strings.Builder
 			if err := r.Write(&b); err != nil {
