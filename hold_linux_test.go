@@ -35,6 +35,6 @@ func holdSockets(arg string) {
 		}
 		conns = append(conns, c, s)
 	}
-	fmt.Print("ready\n")
+	fmt.Printf("ready %5d\n", l.Addr().(*net.TCPAddr).Port)
 	io.Copy(io.Discard, os.Stdin)
 }
