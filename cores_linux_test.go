@@ -28,19 +28,26 @@ var coreServices = []struct {
 	types, statuses   []string
 	warning, critical string
 	icinga2, nagios4  coreResult
+	icingaVars        string // more variables, as Icinga 2 config
+	nagiosOptions     string // the same as options
 }{
 	{"ok", []string{"tcp"}, []string{"listen"}, "10", "",
 		coreResult{0, "tcp LISTEN: 3", "tcp_LISTEN=3;10;;0"},
-		coreResult{0, "tcp LISTEN: 3", "'tcp_LISTEN'=3;10;;0"}},
+		coreResult{0, "tcp LISTEN: 3", "'tcp_LISTEN'=3;10;;0"}, "", ""},
 	{"warning", []string{"tcp", "tcp6"}, []string{"established"}, "5", "20",
 		coreResult{1, "tcp ESTABLISHED: 10 [WARNING], tcp6 ESTABLISHED: 3", "tcp_ESTABLISHED=10;5;20;0 tcp6_ESTABLISHED=3;5;20;0"},
-		coreResult{1, "tcp ESTABLISHED: 10 [WARNING], tcp6 ESTABLISHED: 3", "'tcp_ESTABLISHED'=10;5;20;0 'tcp6_ESTABLISHED'=3;5;20;0"}},
+		coreResult{1, "tcp ESTABLISHED: 10 [WARNING], tcp6 ESTABLISHED: 3", "'tcp_ESTABLISHED'=10;5;20;0 'tcp6_ESTABLISHED'=3;5;20;0"}, "", ""},
 	{"critical", nil, []string{"close_wait", "fin_wait2"}, "30:40", "@1:5",
 		coreResult{2, "tcp CLOSE WAIT: 3 [CRITICAL], tcp FIN WAIT2: 3 [CRITICAL]", "tcp_CLOSE_WAIT=3;30:40;@1:5;0 tcp_FIN_WAIT2=3;30:40;@1:5;0"},
-		coreResult{2, "tcp CLOSE WAIT: 3 [CRITICAL], tcp FIN WAIT2: 3 [CRITICAL]", "'tcp_CLOSE_WAIT'=3;30:40;@1:5;0 'tcp_FIN_WAIT2'=3;30:40;@1:5;0"}},
+		coreResult{2, "tcp CLOSE WAIT: 3 [CRITICAL], tcp FIN WAIT2: 3 [CRITICAL]", "'tcp_CLOSE_WAIT'=3;30:40;@1:5;0 'tcp_FIN_WAIT2'=3;30:40;@1:5;0"}, "", ""},
 	{"unknown", nil, nil, "abc", "",
 		coreResult{3, `UNKNOWN: --warning: range "abc": end "abc" is not a number`, ""},
-		coreResult{3, `UNKNOWN: --warning: range "abc": end "abc" is not a number`, ""}},
+		coreResult{3, `UNKNOWN: --warning: range "abc": end "abc" is not a number`, ""}, "", ""},
+	{"selectors", []string{"tcp"}, []string{"established", "listen"}, "", "",
+		coreResult{1, "ESTABLISHED: 10, LISTEN: 3 [WARNING]", "ESTABLISHED=10;20;;0 LISTEN=3;2;;0"},
+		coreResult{1, "ESTABLISHED: 10, LISTEN: 3 [WARNING]", "'ESTABLISHED'=10;20;;0 'LISTEN'=3;2;;0"},
+		"vars.network_connections_warning = [ \"listen=2\", \"20\" ]\n  vars.network_connections_group_by = \"status\"\n",
+		"-w listen=2 -w 20 --group-by status"},
 }
 
 // needCore finds a monitoring core's binary, or says how to install it.
@@ -147,7 +154,10 @@ func testIcinga2(t *testing.T, repo, plugins string) {
 		if s.statuses != nil {
 			fmt.Fprintf(&conf, "  vars.network_connections_conn_status = %s\n", icingaArray(s.statuses))
 		}
-		fmt.Fprintf(&conf, "  vars.network_connections_warning = %q\n", s.warning)
+		if s.warning != "" {
+			fmt.Fprintf(&conf, "  vars.network_connections_warning = %q\n", s.warning)
+		}
+		conf.WriteString("  " + s.icingaVars)
 		if s.critical != "" {
 			fmt.Fprintf(&conf, "  vars.network_connections_critical = %q\n", s.critical)
 		}
@@ -312,6 +322,9 @@ define host {
 		}
 		for _, v := range s.statuses {
 			opts = append(opts, "--conn-status "+v)
+		}
+		if s.nagiosOptions != "" {
+			opts = append(opts, s.nagiosOptions)
 		}
 		objects += fmt.Sprintf(`define service {
     host_name             test
