@@ -91,6 +91,19 @@ func TestBadInput(t *testing.T) {
 		{[]string{"--timeout", "ten"}, `"ten"`},
 		{[]string{"--timeout=NaN"}, `"NaN"`},
 		{[]string{"--always-ok=maybe"}, `"maybe"`},
+		{[]string{"--local-port", "https"}, `"https"`},
+		{[]string{"--local-port", "70000"}, `"70000"`},
+		{[]string{"--remote-port", "8100-8000"}, `"8100-8000"`},
+		{[]string{"--remote-port", "80,"}, `""`},
+		{[]string{"--local-address", "localhost"}, `"localhost"`},
+		{[]string{"--remote-address", "10.0.0.0/33"}, `"10.0.0.0/33"`},
+		{[]string{"--remote-address", "fe80::1%eth0"}, `"fe80::1%eth0"`},
+		{[]string{"--group-by", "host"}, `"host"`},
+		{[]string{"-w", "foo=5"}, `"foo"`},
+		{[]string{"-w", "tcp_none=5"}, `"tcp_none"`},
+		{[]string{"-c", "listen=abc"}, `"abc"`},
+		{[]string{"--conn-type", "unix", "--local-port", "22"}, "unix"},
+		{[]string{"--netns", "x", "--backend", "gopsutil"}, "gopsutil"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
