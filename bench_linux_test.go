@@ -45,9 +45,11 @@ func TestBench(t *testing.T) {
 		{"default", "network-connections", []string{binary}, 9},
 		{"filtered", "network-connections --conn-type tcp --conn-status established", []string{binary, "--conn-type", "tcp", "--conn-status", "established"}, 9},
 		{"scoped", "network-connections --local-port P (first holder's listener)", []string{binary, "--local-port"}, 9},
+		{"top", "network-connections --top 5 (500 processes)", []string{binary, "--top", "5"}, 5},
 		{"procfs", "network-connections --backend procfs", []string{binary, "--backend", "procfs"}, 5},
 		{"gopsutil", "network-connections --backend gopsutil", []string{binary, "--backend", "gopsutil", "-t", "60"}, 3},
 		{"ss", "ss -tan", []string{"ss", "-tan"}, 5},
+		{"ss -p", "ss -tanp (names the processes, as --top does)", []string{"ss", "-tanp"}, 3},
 		{"floor", "floor: dump and count (4 dumps)", []string{floor}, 9},
 		{"floor filtered", "floor: tcp established dump", []string{floor, "filtered"}, 9},
 	}
@@ -58,6 +60,15 @@ func TestBench(t *testing.T) {
 	fmt.Fprintf(&b, "%s, Linux %s\n", cpuModel(), kernelRelease())
 	fmt.Fprintf(&b, "wall: median of N runs; peak RSS: one more run under GNU time\n\n")
 	fmt.Fprintf(&b, "%-8s %-64s %4s %10s %9s\n", "sockets", "command", "N", "wall", "peak RSS")
+
+	// --top walks every process: 500 of them, as on a busy host.
+	for range 500 - 13 {
+		idle := exec.Command("sleep", "3600")
+		if err := idle.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { idle.Process.Kill(); idle.Wait() })
+	}
 
 	// Sockets are held by child processes of at most holdPairs pairs each:
 	// one process may not hold more files than RLIMIT_NOFILE allows.
@@ -108,6 +119,8 @@ func TestBench(t *testing.T) {
 	fmt.Fprintf(&b, "  gopsutil backend / default:     %.1f (target >= 15)\n", ratio(at("gopsutil"), ours))
 	fmt.Fprintf(&b, "  gopsutil backend / floor:       %.1f (the floor itself: the most a serial dump reaches)\n", ratio(at("gopsutil"), at("floor")))
 	fmt.Fprintf(&b, "  scoped (kernel bytecode) / default: %.2f\n", ratio(at("scoped"), ours))
+	fmt.Fprintf(&b, "  --top 5 / default:              %.2f\n", ratio(at("top"), ours))
+	fmt.Fprintf(&b, "  --top 5 / ss -tanp:             %.2f\n", ratio(at("top"), at("ss -p")))
 	fmt.Fprintf(&b, "  default 100k / 10k:             %.1f (linear: about 10, less while start-up weighs in)\n", ratio(ours, wall["default"][10000]))
 	if err := os.WriteFile(benchTable(), []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	flag "github.com/spf13/pflag"
 
 	"github.com/network-connections/network-connections/internal/collect"
+	"github.com/network-connections/network-connections/internal/owners"
 	"github.com/network-connections/network-connections/internal/report"
 )
 
@@ -65,6 +66,12 @@ How to judge and show it:
       --backend NAME        how to count: auto (default; on Linux sock_diag,
                             else /proc/net where it is refused), netlink,
                             procfs, gopsutil (the only one off Linux)
+      --top N               after the status line, name the N processes that
+                            hold the most sockets of the groups that alert
+                            (or of all groups); default 0, off
+  -v, --verbose             -v: the backend, sockets counted and time taken;
+                            -vv: also the options and thresholds
+      --format FORMAT       nagios (default) or json: one document for scripts
   -V, --version             print the version and exit 3
   -h, --help                print this help and exit 3
 
@@ -81,6 +88,9 @@ Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
 type config struct {
 	filter    collect.Filter
 	collector collect.Collector
+	backend   string
+	top       int
+	verbose   int
 	report    report.Options
 	timeout   time.Duration
 	help      bool
@@ -89,17 +99,25 @@ type config struct {
 
 // run is the whole check: parse, collect, report. It returns the exit code.
 func run(args []string, out io.Writer) (code int) {
+	jsonOut := wantsJSON(args)
+	unknown := func(msg string) int {
+		msg = oneLine(msg)
+		if jsonOut {
+			report.WriteJSONError(out, msg)
+		} else {
+			fmt.Fprintf(out, "UNKNOWN: %s\n", msg)
+		}
+		return int(report.Unknown)
+	}
 	defer func() {
 		if p := recover(); p != nil {
-			fmt.Fprintf(out, "UNKNOWN: internal error: %v\n", oneLine(fmt.Sprint(p)))
-			code = int(report.Unknown)
+			code = unknown(fmt.Sprintf("internal error: %v", p))
 		}
 	}()
 	cfg, err := parseArgs(args)
 	switch {
 	case err != nil:
-		fmt.Fprintf(out, "UNKNOWN: %s\n", oneLine(err.Error()))
-		return int(report.Unknown)
+		return unknown(err.Error())
 	case cfg.help:
 		fmt.Fprint(out, usage)
 		return int(report.Unknown)
@@ -108,35 +126,113 @@ func run(args []string, out io.Writer) (code int) {
 		return int(report.Unknown)
 	}
 
-	counts, err := countWithin(cfg.timeout, cfg.collector, cfg.filter)
+	var counts collect.Counts
+	var sockets []collect.Socket
+	var table owners.Table
+	start := time.Now()
+	err = within(cfg.timeout, cfg.backend, func(ctx context.Context) (err error) {
+		if cfg.top == 0 {
+			counts, err = cfg.collector.Count(ctx, cfg.filter)
+			return err
+		}
+		// --top: list the sockets (a count is a list's length), then find
+		// their processes. Only here is /proc walked.
+		if sockets, err = cfg.collector.List(ctx, cfg.filter); err != nil {
+			return err
+		}
+		counts = collect.CountSockets(sockets)
+		table, err = owners.Find(inodes(sockets))
+		return err
+	})
 	if err != nil {
-		fmt.Fprintf(out, "UNKNOWN: %s\n", oneLine(err.Error()))
-		return int(report.Unknown)
+		return unknown(err.Error())
+	}
+	extra := report.Extra{Backend: cfg.collector.Name(), Duration: time.Since(start)}
+	for _, row := range counts {
+		for _, n := range row {
+			extra.Sockets += n
+		}
 	}
 	r := report.New(counts, cfg.report)
-	r.Write(out)
+	if cfg.top > 0 && len(r.Groups) > 0 {
+		extra.Top = r.Top(cfg.top, sockets, table)
+	}
+	if jsonOut {
+		r.WriteJSON(out, extra)
+	} else {
+		r.Write(out, longOutput(cfg, extra))
+	}
 	return r.ExitCode()
 }
 
-// countWithin runs the collector, giving up when the timeout expires: the
-// core would kill us then anyway, without a word on why.
-func countWithin(timeout time.Duration, c collect.Collector, f collect.Filter) (collect.Counts, error) {
+// longOutput is the lines after the status line: --top, then -v.
+func longOutput(cfg config, x report.Extra) []string {
+	var lines []string
+	if x.Top != nil {
+		lines = append(lines, x.Top.Lines()...)
+	}
+	if cfg.verbose >= 1 {
+		lines = append(lines, fmt.Sprintf("backend %s, %d sockets counted in %.1f ms", x.Backend, x.Sockets, float64(x.Duration.Microseconds())/1000))
+	}
+	if cfg.verbose >= 2 {
+		lines = append(lines, fmt.Sprintf("options: --conn-type %s --conn-status %s --group-by %s %s--timeout %s",
+			cfg.report.TypeText, cfg.report.StatusText, cfg.report.GroupBy, scopeSuffix(cfg.report.ScopeText), cfg.timeout),
+			fmt.Sprintf("thresholds: warning %s; critical %s", given(cfg.report.Warning), given(cfg.report.Critical)))
+	}
+	return lines
+}
+
+func scopeSuffix(s string) string {
+	if s == "" {
+		return ""
+	}
+	return s + " "
+}
+
+func given(th report.Thresholds) string {
+	if len(th.Given()) == 0 {
+		return "none"
+	}
+	return strings.Join(th.Given(), ", ")
+}
+
+// inodes collects the listed sockets' inodes, to look their holders up.
+func inodes(sockets []collect.Socket) map[uint64]bool {
+	m := make(map[uint64]bool, len(sockets))
+	for _, s := range sockets {
+		if s.Inode != 0 {
+			m[s.Inode] = true
+		}
+	}
+	return m
+}
+
+// wantsJSON looks for --format json before parsing, so that even a parse
+// error comes out as JSON.
+func wantsJSON(args []string) bool {
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		if strings.EqualFold(a, "--format=json") || a == "--format" && i+1 < len(args) && strings.EqualFold(args[i+1], "json") {
+			return true
+		}
+	}
+	return false
+}
+
+// within runs fn, giving up when the timeout expires: the core would kill
+// us then anyway, without a word on why.
+func within(timeout time.Duration, backend string, fn func(ctx context.Context) error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	type result struct {
-		counts collect.Counts
-		err    error
-	}
-	done := make(chan result, 1)
-	go func() {
-		counts, err := c.Count(ctx, f)
-		done <- result{counts, err}
-	}()
+	done := make(chan error, 1)
+	go func() { done <- fn(ctx) }()
 	select {
-	case r := <-done:
-		return r.counts, r.err
+	case err := <-done:
+		return err
 	case <-ctx.Done():
-		return collect.Counts{}, fmt.Errorf("the %s collector did not answer within the timeout of %s (--timeout)", c.Name(), timeout)
+		return fmt.Errorf("the %s collector did not answer within the timeout of %s (--timeout)", backend, timeout)
 	}
 }
 
@@ -160,6 +256,9 @@ func parseArgs(args []string) (config, error) {
 	fs.BoolVar(&cfg.report.NoPerfdata, "no-perfdata", false, "")
 	timeout := fs.StringP("timeout", "t", "10", "")
 	backend := fs.String("backend", "auto", "")
+	fs.IntVar(&cfg.top, "top", 0, "")
+	fs.CountVarP(&cfg.verbose, "verbose", "v", "")
+	format := fs.String("format", "nagios", "")
 	fs.BoolVarP(&cfg.version, "version", "V", false, "")
 	fs.BoolVarP(&cfg.help, "help", "h", false, "")
 	if err := fs.Parse(args); err != nil {
@@ -204,8 +303,15 @@ func parseArgs(args []string) (config, error) {
 	if cfg.report.GroupBy, err = report.ParseGroupBy(*groupBy); err != nil {
 		return cfg, fmt.Errorf("--group-by: %w", err)
 	}
-	if cfg.collector, err = collect.New(strings.ToLower(*backend), *netns); err != nil {
+	cfg.backend = strings.ToLower(*backend)
+	if cfg.collector, err = collect.New(cfg.backend, *netns); err != nil {
 		return cfg, fmt.Errorf("--backend: %w", err)
+	}
+	if cfg.top < 0 {
+		return cfg, fmt.Errorf("--top %d: want a number of processes, 0 for none", cfg.top)
+	}
+	if f := strings.ToLower(*format); f != "nagios" && f != "json" {
+		return cfg, fmt.Errorf("--format %q: want nagios or json", *format)
 	}
 	secs, err := strconv.ParseFloat(*timeout, 64)
 	if err != nil || !(secs > 0) || secs > 1e6 {

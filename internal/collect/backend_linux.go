@@ -21,7 +21,7 @@ func New(name, netns string) (Collector, error) {
 	}
 	switch name {
 	case "auto":
-		c = Auto{procfs: procfs}
+		c = &Auto{procfs: procfs}
 	case "netlink":
 		c = SockDiag{}
 	case "procfs":
@@ -46,33 +46,52 @@ func New(name, netns string) (Collector, error) {
 type Auto struct {
 	sockDiag func() (dumper, error) // nil: the kernel's; tests inject refusals
 	procfs   Procfs
+	used     string // what Count or List used, for -v
 }
 
 // dumper counts one type's sockets: a sock_diag socket, or a test's stand-in.
 type dumper interface {
-	count(Type, Filter) ([NumStatuses]int, error)
+	count(Type, Filter, *[]Socket) ([NumStatuses]int, error)
 	close()
 }
 
-func (Auto) Name() string { return "auto" }
+func (a *Auto) Name() string {
+	if a.used == "" {
+		return "auto"
+	}
+	return a.used
+}
 
-func (a Auto) Count(ctx context.Context, f Filter) (Counts, error) {
+func (a *Auto) Count(ctx context.Context, f Filter) (Counts, error) {
+	return a.collect(ctx, f, nil)
+}
+
+func (a *Auto) List(ctx context.Context, f Filter) ([]Socket, error) {
+	var list []Socket
+	_, err := a.collect(ctx, f, &list)
+	return list, err
+}
+
+func (a *Auto) collect(ctx context.Context, f Filter, list *[]Socket) (Counts, error) {
 	open := a.sockDiag
 	if open == nil {
 		open = func() (dumper, error) { return openSockDiag() }
 	}
+	a.used = "netlink"
 	d, err := open()
 	if refused(err) {
-		return a.procfs.Count(ctx, f)
+		a.used = fmt.Sprintf("procfs (%v)", err)
+		return a.procfs.collect(ctx, f, list)
 	}
 	if err != nil {
 		return Counts{}, err
 	}
 	defer d.close()
 	return countTypes(ctx, f, func(t Type) ([NumStatuses]int, error) {
-		row, err := d.count(t, f)
+		row, err := d.count(t, f, list)
 		if refused(err) {
-			return a.procfs.countType(t, f, nil)
+			a.used += fmt.Sprintf(", procfs for %s (%v)", t, err)
+			return a.procfs.countType(t, f, nil, list)
 		}
 		return row, err
 	})

@@ -3,6 +3,7 @@ package collect
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -15,8 +16,10 @@ type fakeDumper struct {
 	closed bool
 }
 
-func (d *fakeDumper) count(t Type, f Filter) ([NumStatuses]int, error) { return d.rows[t], d.errs[t] }
-func (d *fakeDumper) close()                                           { d.closed = true }
+func (d *fakeDumper) count(t Type, f Filter, _ *[]Socket) ([NumStatuses]int, error) {
+	return d.rows[t], d.errs[t]
+}
+func (d *fakeDumper) close() { d.closed = true }
 
 func TestAutoFallback(t *testing.T) {
 	procfs := Procfs{Dir: "../../testdata/procnet"} // tcp: 81 ESTABLISHED; udp: 2
@@ -31,25 +34,27 @@ func TestAutoFallback(t *testing.T) {
 		wantTCP   int // ESTABLISHED
 		wantUDP   int // NONE
 		wantError bool
+		used      string
 	}{
-		{"sock_diag answers", func() (dumper, error) { return &fakeDumper{rows: rows}, nil }, 7, 5, false},
+		{"sock_diag answers", func() (dumper, error) { return &fakeDumper{rows: rows}, nil }, 7, 5, false, "netlink"},
 		{"udp_diag missing: udp from /proc", func() (dumper, error) {
 			d := &fakeDumper{rows: rows}
 			d.errs[UDP] = refusal
 			return d, nil
-		}, 7, 2, false},
+		}, 7, 2, false, "netlink, procfs for udp (sock_diag dump: no such file or directory)"},
 		{"sock_diag refused (EPERM): all from /proc", func() (dumper, error) {
 			return nil, &DumpError{Op: "socket", Err: unix.EPERM}
-		}, 81, 2, false},
+		}, 81, 2, false, "procfs (sock_diag socket: operation not permitted)"},
 		{"a failure that is no refusal is an error", func() (dumper, error) {
 			d := &fakeDumper{rows: rows}
 			d.errs[TCP] = &DumpError{Op: "dump tcp", Err: unix.ENOBUFS}
 			return d, nil
-		}, 0, 0, true},
+		}, 0, 0, true, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := Auto{sockDiag: tt.open, procfs: procfs}.Count(context.Background(), All)
+			a := &Auto{sockDiag: tt.open, procfs: procfs}
+			c, err := a.Count(context.Background(), All)
 			if tt.wantError {
 				if !errors.Is(err, unix.ENOBUFS) {
 					t.Errorf("err = %v, want ENOBUFS", err)
@@ -58,6 +63,9 @@ func TestAutoFallback(t *testing.T) {
 			}
 			if err != nil {
 				t.Fatal(err)
+			}
+			if !strings.HasPrefix(a.Name(), tt.used) {
+				t.Errorf("Name() = %q, want %q...", a.Name(), tt.used)
 			}
 			if c[TCP][Established] != tt.wantTCP || c[UDP][None] != tt.wantUDP {
 				t.Errorf("tcp ESTABLISHED %d, udp NONE %d; want %d, %d", c[TCP][Established], c[UDP][None], tt.wantTCP, tt.wantUDP)

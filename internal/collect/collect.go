@@ -122,8 +122,58 @@ func (f Filter) Wants(t Type) bool {
 // Counts holds the number of sockets of each type and status.
 type Counts [NumTypes][NumStatuses]int
 
-// Collector counts the sockets that a filter selects.
+// Collector counts the sockets that a filter selects, or lists them (for
+// --top: a list costs more, so the plain count never makes one).
 type Collector interface {
-	Name() string
+	Name() string // the way it counted, once it has
 	Count(ctx context.Context, f Filter) (Counts, error)
+	List(ctx context.Context, f Filter) ([]Socket, error)
+}
+
+// Socket is one counted socket and what tells its owner.
+type Socket struct {
+	Type   Type
+	Status Status
+	Inode  uint64 // 0: none (TIME_WAIT and request sockets belong to no file)
+	Pid    int32  // the owner, where the collector knows it (gopsutil); else 0
+}
+
+// CountSockets counts a list.
+func CountSockets(list []Socket) Counts {
+	var c Counts
+	for _, s := range list {
+		c[s.Type][s.Status]++
+	}
+	return c
+}
+
+// tally is where a collector puts each socket of one type: always counted in
+// row; with list set, also listed.
+type tally struct {
+	row  [NumStatuses]int
+	list *[]Socket
+	mark int // len(*list) at the start of a dump, to restart it
+}
+
+func newTally(list *[]Socket) *tally {
+	y := &tally{list: list}
+	if list != nil {
+		y.mark = len(*list)
+	}
+	return y
+}
+
+func (y *tally) add(t Type, s Status, inode uint64) {
+	y.row[s]++
+	if y.list != nil {
+		*y.list = append(*y.list, Socket{Type: t, Status: s, Inode: inode})
+	}
+}
+
+// restart forgets what an interrupted dump added.
+func (y *tally) restart() {
+	y.row = [NumStatuses]int{}
+	if y.list != nil {
+		*y.list = (*y.list)[:y.mark]
+	}
 }

@@ -20,9 +20,15 @@ func (Gopsutil) Name() string { return "gopsutil" }
 // gopsutil's kind for each of our types.
 var gopsutilKinds = [NumTypes]string{"tcp4", "tcp6", "udp4", "udp6", "unix"}
 
-func (Gopsutil) Count(ctx context.Context, f Filter) (Counts, error) {
+func (g Gopsutil) Count(ctx context.Context, f Filter) (Counts, error) {
+	list, err := g.List(ctx, f)
+	return CountSockets(list), err
+}
+
+// List lists the sockets with their owners' pids, which gopsutil finds.
+func (Gopsutil) List(ctx context.Context, f Filter) ([]Socket, error) {
 	if f.HasType(Unix) {
-		return Counts{}, errors.New("the gopsutil backend cannot tell the states of unix sockets (use --backend auto on Linux)")
+		return nil, errors.New("the gopsutil backend cannot tell the states of unix sockets (use --backend auto on Linux)")
 	}
 	var conns []net.ConnectionStat
 	kinds := []string{"inet"}
@@ -38,11 +44,11 @@ func (Gopsutil) Count(ctx context.Context, f Filter) (Counts, error) {
 		// WithoutUids: the owner's uid costs a file read per socket.
 		cs, err := net.ConnectionsWithoutUidsWithContext(ctx, kind)
 		if err != nil {
-			return Counts{}, gopsutilError(kind, err)
+			return nil, gopsutilError(kind, err)
 		}
 		conns = append(conns, cs...)
 	}
-	return countConnections(conns, f)
+	return listConnections(conns, f)
 }
 
 // gopsutilError names what failed; on macOS and FreeBSD that is often lsof.
@@ -61,9 +67,9 @@ type connKey struct {
 	status       string
 }
 
-// countConnections counts each socket once, by its own family and type.
-func countConnections(conns []net.ConnectionStat, f Filter) (Counts, error) {
-	var c Counts
+// listConnections lists each socket once, by its own family and type.
+func listConnections(conns []net.ConnectionStat, f Filter) ([]Socket, error) {
+	var list []Socket
 	seen := make(map[connKey]bool, len(conns))
 	for _, conn := range conns {
 		k := connKey{conn.Family, conn.Type, conn.Laddr, conn.Raddr, conn.Status}
@@ -88,14 +94,14 @@ func countConnections(conns []net.ConnectionStat, f Filter) (Counts, error) {
 		if t.IsTCP() {
 			var ok bool
 			if s, ok = gopsutilStatus(conn.Status); !ok {
-				return Counts{}, fmt.Errorf("gopsutil: unknown TCP state %q", conn.Status)
+				return nil, fmt.Errorf("gopsutil: unknown TCP state %q", conn.Status)
 			}
 		}
 		if f.Has(t, s) && (!f.Scoped() || matchGopsutil(conn, f)) {
-			c[t][s]++
+			list = append(list, Socket{Type: t, Status: s, Pid: conn.Pid})
 		}
 	}
-	return c, nil
+	return list, nil
 }
 
 func matchGopsutil(conn net.ConnectionStat, f Filter) bool {

@@ -28,10 +28,11 @@ func TestCountConnections(t *testing.T) {
 		{Family: inet6, Type: dgram, Laddr: a("::", 53), Status: "ESTABLISHED"}, // connected UDP is still NONE
 		{Family: syscall.AF_UNIX, Type: stream, Laddr: a("/run/x", 0)},          // not ours
 	}
-	c, err := countConnections(conns, All)
+	list, err := listConnections(conns, All)
 	if err != nil {
 		t.Fatal(err)
 	}
+	c := CountSockets(list)
 	want := Counts{}
 	want[TCP][Listen] = 1
 	want[TCP][Established] = 2
@@ -44,12 +45,13 @@ func TestCountConnections(t *testing.T) {
 		t.Errorf("got %v\nwant %v", c, want)
 	}
 
-	c, _ = countConnections(conns, Filter{Types: 1 << TCP, Statuses: 1 << Established})
+	list, _ = listConnections(conns, Filter{Types: 1 << TCP, Statuses: 1 << Established})
+	c = CountSockets(list)
 	if c[TCP][Established] != 2 || c[TCP][Listen] != 0 || c[UDP][None] != 0 {
 		t.Errorf("filtered: got %v", c)
 	}
 
-	if _, err := countConnections([]net.ConnectionStat{{Family: inet, Type: stream, Status: "BOGUS"}}, All); err == nil {
+	if _, err := listConnections([]net.ConnectionStat{{Family: inet, Type: stream, Status: "BOGUS"}}, All); err == nil {
 		t.Error("an unknown TCP state must be an error, not a silent miss")
 	}
 }

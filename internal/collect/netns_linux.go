@@ -30,23 +30,34 @@ type Netns struct {
 
 func (n Netns) Name() string { return n.Collector.Name() }
 
-func (n Netns) Count(ctx context.Context, f Filter) (Counts, error) {
-	type result struct {
-		counts Counts
-		err    error
-	}
-	done := make(chan result, 1)
+func (n Netns) Count(ctx context.Context, f Filter) (c Counts, err error) {
+	err = n.inside(func() error {
+		c, err = n.Collector.Count(ctx, f)
+		return err
+	})
+	return c, err
+}
+
+func (n Netns) List(ctx context.Context, f Filter) (list []Socket, err error) {
+	err = n.inside(func() error {
+		list, err = n.Collector.List(ctx, f)
+		return err
+	})
+	return list, err
+}
+
+// inside runs fn on a thread that entered the namespace.
+func (n Netns) inside(fn func() error) error {
+	done := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread() // never unlocked: the thread exits with this goroutine
 		if err := enterNetns(n.Path); err != nil {
-			done <- result{err: err}
+			done <- err
 			return
 		}
-		c, err := n.Collector.Count(ctx, f)
-		done <- result{c, err}
+		done <- fn()
 	}()
-	r := <-done
-	return r.counts, r.err
+	return <-done
 }
 
 func enterNetns(path string) error {

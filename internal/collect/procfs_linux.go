@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"net/netip"
 	"os"
+	"strconv"
 )
 
 // Procfs counts from /proc/net/{tcp,tcp6,udp,udp6}: the fallback when
@@ -23,12 +24,22 @@ func (Procfs) Name() string { return "procfs" }
 var procFiles = [NumTypes]string{"tcp", "tcp6", "udp", "udp6", "unix"}
 
 func (p Procfs) Count(ctx context.Context, f Filter) (Counts, error) {
+	return p.collect(ctx, f, nil)
+}
+
+func (p Procfs) List(ctx context.Context, f Filter) ([]Socket, error) {
+	var list []Socket
+	_, err := p.collect(ctx, f, &list)
+	return list, err
+}
+
+func (p Procfs) collect(ctx context.Context, f Filter, list *[]Socket) (Counts, error) {
 	buf := make([]byte, 64<<10)
-	return countTypes(ctx, f, func(t Type) ([NumStatuses]int, error) { return p.countType(t, f, buf) })
+	return countTypes(ctx, f, func(t Type) ([NumStatuses]int, error) { return p.countType(t, f, buf, list) })
 }
 
 // countType counts one file, reading through buf (allocated when nil).
-func (p Procfs) countType(t Type, f Filter, buf []byte) ([NumStatuses]int, error) {
+func (p Procfs) countType(t Type, f Filter, buf []byte, list *[]Socket) ([NumStatuses]int, error) {
 	dir := p.Dir
 	if dir == "" {
 		dir = "/proc/net"
@@ -45,17 +56,16 @@ func (p Procfs) countType(t Type, f Filter, buf []byte) ([NumStatuses]int, error
 	if buf == nil {
 		buf = make([]byte, 64<<10)
 	}
-	row, err := countProcNet(file, buf, t, f)
-	if err != nil {
-		return row, fmt.Errorf("read %s: %w", path, err)
+	y := newTally(list)
+	if err := countProcNet(file, buf, t, f, y); err != nil {
+		return y.row, fmt.Errorf("read %s: %w", path, err)
 	}
-	return row, nil
+	return y.row, nil
 }
 
 // countProcNet counts the lines of a /proc/net/{tcp,udp}[6] file by their
 // state column ("st", the 4th field, in hex), reading through buf.
-func countProcNet(r io.Reader, buf []byte, t Type, f Filter) ([NumStatuses]int, error) {
-	var row [NumStatuses]int
+func countProcNet(r io.Reader, buf []byte, t Type, f Filter, y *tally) error {
 	header := true
 	var line []byte // a line split across two reads
 	for {
@@ -75,19 +85,19 @@ func countProcNet(r io.Reader, buf []byte, t Type, f Filter) ([NumStatuses]int, 
 			data = data[i+1:]
 			if header {
 				header = false
-			} else if err := countLine(l, t, f, &row); err != nil {
-				return row, err
+			} else if err := countLine(l, t, f, y); err != nil {
+				return err
 			}
 			line = line[:0]
 		}
 		if err == io.EOF {
 			if len(line) > 0 {
-				return row, fmt.Errorf("truncated line %q", line)
+				return fmt.Errorf("truncated line %q", line)
 			}
-			return row, nil
+			return nil
 		}
 		if err != nil {
-			return row, err
+			return err
 		}
 	}
 }
@@ -95,8 +105,8 @@ func countProcNet(r io.Reader, buf []byte, t Type, f Filter) ([NumStatuses]int, 
 // countLine counts one line of /proc/net/{tcp,udp}[6]:
 // "  sl  local_address rem_address   st ...", or of /proc/net/unix:
 // "Num       RefCount Protocol Flags    Type St Inode Path".
-func countLine(l []byte, t Type, f Filter, row *[NumStatuses]int) error {
-	var fields [6][]byte
+func countLine(l []byte, t Type, f Filter, y *tally) error {
+	var fields [10][]byte
 	n := splitFields(l, fields[:])
 	if n == 0 {
 		return nil
@@ -118,7 +128,7 @@ func countLine(l []byte, t Type, f Filter, row *[NumStatuses]int) error {
 			s = Established
 		}
 		if f.HasStatus(s) {
-			row[s]++
+			y.add(t, s, y.inode(fields[6]))
 		}
 		return nil
 	}
@@ -149,8 +159,17 @@ func countLine(l []byte, t Type, f Filter, row *[NumStatuses]int) error {
 			return nil
 		}
 	}
-	row[s]++
+	y.add(t, s, y.inode(fields[9]))
 	return nil
+}
+
+// inode reads an inode column, only when the sockets are listed.
+func (y *tally) inode(b []byte) uint64 {
+	if y.list == nil {
+		return 0
+	}
+	n, _ := strconv.ParseUint(string(b), 10, 64)
+	return n
 }
 
 // From include/linux/net.h: a listening unix socket's flag, and SS_CONNECTED.

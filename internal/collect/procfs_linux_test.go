@@ -54,14 +54,27 @@ func TestCountProcNet(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			// One byte a read: every line is split across reads.
 			for _, r := range []interface{ Read([]byte) (int, error) }{strings.NewReader(tt.input), iotest.OneByteReader(strings.NewReader(tt.input))} {
-				got, err := countProcNet(r, make([]byte, 4096), tt.typ, All)
+				y := newTally(nil)
+				err := countProcNet(r, make([]byte, 4096), tt.typ, All, y)
 				if (err != nil) != tt.err {
 					t.Fatalf("err = %v, want error %v", err, tt.err)
 				}
-				if !tt.err && got != tt.want {
+				if got := y.row; !tt.err && got != tt.want {
 					t.Errorf("got %v, want %v", got, tt.want)
 				}
 			}
 		})
+	}
+}
+
+func TestProcfsList(t *testing.T) {
+	list, err := Procfs{Dir: "../../testdata/procnet"}.List(context.Background(), Filter{Types: 1 << TCP6, Statuses: All.Statuses})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// tcp6: a listener (inode 23739) and an IPv4-mapped connection (23741).
+	want := []Socket{{Type: TCP6, Status: Listen, Inode: 23739}, {Type: TCP6, Status: Established, Inode: 23741}}
+	if len(list) != 2 || list[0] != want[0] || list[1] != want[1] {
+		t.Errorf("got %+v, want %+v", list, want)
 	}
 }

@@ -52,12 +52,22 @@ var typeFamilyProto = [NumTypes]struct{ family, proto uint8 }{
 }
 
 func (SockDiag) Count(ctx context.Context, f Filter) (Counts, error) {
+	return SockDiag{}.collect(ctx, f, nil)
+}
+
+func (SockDiag) List(ctx context.Context, f Filter) ([]Socket, error) {
+	var list []Socket
+	_, err := SockDiag{}.collect(ctx, f, &list)
+	return list, err
+}
+
+func (SockDiag) collect(ctx context.Context, f Filter, list *[]Socket) (Counts, error) {
 	d, err := openSockDiag()
 	if err != nil {
 		return Counts{}, err
 	}
 	defer d.close()
-	return countTypes(ctx, f, func(t Type) ([NumStatuses]int, error) { return d.count(t, f) })
+	return countTypes(ctx, f, func(t Type) ([NumStatuses]int, error) { return d.count(t, f, list) })
 }
 
 // countTypes counts each type the filter wants with count.
@@ -96,24 +106,23 @@ func openSockDiag() (*sockDiag, error) {
 func (d *sockDiag) close() { unix.Close(d.fd) }
 
 // count dumps one type, retrying a dump the kernel marked as interrupted.
-func (d *sockDiag) count(t Type, f Filter) ([NumStatuses]int, error) {
-	var row [NumStatuses]int
+func (d *sockDiag) count(t Type, f Filter, list *[]Socket) ([NumStatuses]int, error) {
+	y := newTally(list)
 	var err error
 	for range dumpRetries {
-		row, err = d.dump(t, f)
-		if !errors.Is(err, errDumpInterrupted) {
+		y.restart()
+		if err = d.dump(t, f, y); !errors.Is(err, errDumpInterrupted) {
 			break
 		}
 	}
-	return row, err
+	return y.row, err
 }
 
-func (d *sockDiag) dump(t Type, f Filter) ([NumStatuses]int, error) {
-	var row [NumStatuses]int
+func (d *sockDiag) dump(t Type, f Filter, y *tally) error {
 	op := "dump " + t.String()
 	d.seq++
 	if err := unix.Sendto(d.fd, dumpRequest(t, f, d.seq), 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return row, &DumpError{Op: op, Err: err}
+		return &DumpError{Op: op, Err: err}
 	}
 	for {
 		n, err := unix.Read(d.fd, d.buf)
@@ -121,14 +130,14 @@ func (d *sockDiag) dump(t Type, f Filter) ([NumStatuses]int, error) {
 			continue
 		}
 		if err != nil {
-			return row, &DumpError{Op: op, Err: err}
+			return &DumpError{Op: op, Err: err}
 		}
-		done, err := countDump(d.buf[:n], d.seq, t, f, &row)
+		done, err := countDump(d.buf[:n], d.seq, t, f, y)
 		if err != nil {
-			return row, &DumpError{Op: op, Err: err}
+			return &DumpError{Op: op, Err: err}
 		}
 		if done {
-			return row, nil
+			return nil
 		}
 	}
 }
@@ -192,7 +201,7 @@ func unixStatus(state uint8) Status {
 
 // countDump counts the sockets in one read of a dump answer. It reports done
 // at NLMSG_DONE, and the kernel's errno for NLMSG_ERROR.
-func countDump(b []byte, seq uint32, t Type, f Filter, row *[NumStatuses]int) (done bool, err error) {
+func countDump(b []byte, seq uint32, t Type, f Filter, y *tally) (done bool, err error) {
 	ne := binary.NativeEndian
 	for len(b) > 0 {
 		if len(b) < nlmsgHdrLen {
@@ -237,7 +246,7 @@ func countDump(b []byte, seq uint32, t Type, f Filter, row *[NumStatuses]int) (d
 					return false, fmt.Errorf("truncated unix_diag_msg (%d bytes)", len(msg))
 				}
 				if s := unixStatus(msg[2]); f.HasStatus(s) {
-					row[s]++
+					y.add(t, s, uint64(ne.Uint32(msg[4:]))) // udiag_ino
 				}
 				continue
 			}
@@ -254,7 +263,7 @@ func countDump(b []byte, seq uint32, t Type, f Filter, row *[NumStatuses]int) (d
 				continue // BOUND_INACTIVE and later: not shown in /proc/net/tcp either
 			}
 			if f.HasStatus(s) { // addresses and ports: the kernel ran the bytecode
-				row[s]++
+				y.add(t, s, uint64(ne.Uint32(msg[68:]))) // idiag_inode
 			}
 		}
 	}

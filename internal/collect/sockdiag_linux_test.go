@@ -45,12 +45,22 @@ func TestCountDump(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var row [NumStatuses]int
+			var list []Socket
+			y := newTally(&list)
 			var done bool
 			var err error
 			for _, r := range tt.reads {
-				if done, err = countDump(readSockDiag(t, r), tt.seq, tt.typ, tt.f, &row); err != nil {
+				if done, err = countDump(readSockDiag(t, r), tt.seq, tt.typ, tt.f, y); err != nil {
 					break
+				}
+			}
+			row := y.row
+			if c := CountSockets(list); c[tt.typ] != row {
+				t.Errorf("the list counts %v, the row %v", c[tt.typ], row)
+			}
+			for _, s := range list {
+				if s.Inode == 0 && s.Status != TimeWait {
+					t.Errorf("no inode for %v", s)
 				}
 			}
 			if tt.err == nil && err != nil || tt.err != nil && !errors.Is(err, tt.err) {
@@ -66,15 +76,14 @@ func TestCountDump(t *testing.T) {
 func TestCountDumpTruncated(t *testing.T) {
 	b := readSockDiag(t, "tcp-read1.bin")
 	for _, cut := range []int{1, 15, 16, 17, 16 + 71, 124 + 10, len(b) - 1} {
-		var row [NumStatuses]int
-		if _, err := countDump(b[:cut], 1, TCP, All, &row); err == nil {
+		if _, err := countDump(b[:cut], 1, TCP, All, newTally(nil)); err == nil {
 			t.Errorf("cut at %d bytes: no error", cut)
 		}
 	}
 	// A length field smaller than a header.
 	bad := append([]byte(nil), b...)
 	bad[0], bad[1], bad[2], bad[3] = 8, 0, 0, 0
-	if _, err := countDump(bad, 1, TCP, All, new([NumStatuses]int)); err == nil {
+	if _, err := countDump(bad, 1, TCP, All, newTally(nil)); err == nil {
 		t.Error("message length 8: no error")
 	}
 }

@@ -57,6 +57,10 @@ func ParseGroupBy(s string) (GroupBy, error) {
 	return 0, fmt.Errorf("unknown grouping %q (want type,status, type, status or none)", s)
 }
 
+func (b GroupBy) String() string {
+	return [...]string{"type,status", "type", "status", "none"}[b]
+}
+
 func (b GroupBy) typ() bool    { return b == ByTypeStatus || b == ByType }
 func (b GroupBy) status() bool { return b == ByTypeStatus || b == ByStatus }
 
@@ -162,8 +166,8 @@ func (r Report) ExitCode() int {
 	return int(r.State)
 }
 
-// Write prints the status line and perfdata.
-func (r Report) Write(w io.Writer) error {
+// Message is the status text: the groups and their states.
+func (r Report) Message() string {
 	var b strings.Builder
 	if len(r.Groups) == 0 {
 		fmt.Fprintf(&b, "No connections of type %q in status %q found", r.opts.TypeText, r.opts.StatusText)
@@ -184,6 +188,13 @@ func (r Report) Write(w io.Writer) error {
 	if r.opts.AlwaysOK {
 		b.WriteString(" (always ok)")
 	}
+	return b.String()
+}
+
+// Write prints the status line with perfdata, then the long output lines.
+func (r Report) Write(w io.Writer, long []string) error {
+	var b strings.Builder
+	b.WriteString(r.Message())
 	if !r.opts.NoPerfdata && len(r.Groups) > 0 {
 		b.WriteByte('|')
 		for i, g := range r.Groups {
@@ -194,6 +205,10 @@ func (r Report) Write(w io.Writer) error {
 		}
 	}
 	b.WriteByte('\n')
+	for _, l := range long {
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

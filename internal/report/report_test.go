@@ -99,7 +99,7 @@ func TestGolden(t *testing.T) {
 				GroupBy: tt.groupBy, ReportMissing: tt.reportMissing, Filter: tt.filter,
 			})
 			var b strings.Builder
-			if err := r.Write(&b); err != nil {
+			if err := r.Write(&b, nil); err != nil {
 				t.Fatal(err)
 			}
 			got := b.String() + "exit " + strconv.Itoa(r.ExitCode()) + "\n"

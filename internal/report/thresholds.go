@@ -15,13 +15,17 @@ type Thresholds struct {
 	byLabel  map[string]threshold.Range // "tcp6_established", "total"
 	byStatus map[collect.Status]threshold.Range
 	byType   map[collect.Type]threshold.Range
+	given    []string
 }
+
+// Given is the values as the user gave them.
+func (th Thresholds) Given() []string { return th.given }
 
 // ParseThresholds reads the values of a repeated -w or -c: "RANGE" or
 // "SELECTOR=RANGE", where the selector is a status, a type or a group label
 // (tcp6_ESTABLISHED), in any case. Given twice, the later one wins.
 func ParseThresholds(values []string) (Thresholds, error) {
-	th := Thresholds{byLabel: map[string]threshold.Range{}, byStatus: map[collect.Status]threshold.Range{}, byType: map[collect.Type]threshold.Range{}}
+	th := Thresholds{byLabel: map[string]threshold.Range{}, byStatus: map[collect.Status]threshold.Range{}, byType: map[collect.Type]threshold.Range{}, given: values}
 	for _, v := range values {
 		selector, text, hasSelector := strings.Cut(v, "=")
 		if !hasSelector {

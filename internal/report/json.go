@@ -1,0 +1,90 @@
+package report
+
+import (
+	"encoding/json"
+	"io"
+	"strings"
+	"time"
+)
+
+// Extra is what the JSON document (and -v) tell beyond the groups.
+type Extra struct {
+	Backend  string
+	Sockets  int // counted, before grouping
+	Duration time.Duration
+	Top      *Top
+}
+
+// Document is the --format json output: one object for scripts.
+type Document struct {
+	State      string      `json:"state"`
+	ExitCode   int         `json:"exit_code"`
+	AlwaysOK   bool        `json:"always_ok,omitempty"`
+	Message    string      `json:"message,omitempty"`
+	Groups     []JSONGroup `json:"groups"`
+	GroupBy    string      `json:"group_by,omitempty"`
+	Warning    []string    `json:"warning"`
+	Critical   []string    `json:"critical"`
+	Backend    string      `json:"backend,omitempty"`
+	Sockets    int         `json:"sockets"`
+	DurationMS float64     `json:"duration_ms"`
+	Top        *Top        `json:"top,omitempty"`
+	Error      string      `json:"error,omitempty"`
+}
+
+// JSONGroup is a group in the document; type and status are left out when
+// the grouping merged them.
+type JSONGroup struct {
+	Label     string `json:"label"`
+	PerfLabel string `json:"perf_label"`
+	Type      string `json:"type,omitempty"`
+	Status    string `json:"status,omitempty"`
+	Count     int    `json:"count"`
+	State     string `json:"state"`
+	Warning   string `json:"warning"`
+	Critical  string `json:"critical"`
+}
+
+// WriteJSON prints the report as one JSON document.
+func (r Report) WriteJSON(w io.Writer, x Extra) error {
+	d := Document{
+		State: r.State.String(), ExitCode: r.ExitCode(), AlwaysOK: r.opts.AlwaysOK,
+		Message: r.Message(), Groups: []JSONGroup{}, GroupBy: r.opts.GroupBy.String(),
+		Warning: nonNil(r.opts.Warning.Given()), Critical: nonNil(r.opts.Critical.Given()),
+		Backend: x.Backend, Sockets: x.Sockets, DurationMS: float64(x.Duration.Microseconds()) / 1000, Top: x.Top,
+	}
+	for _, g := range r.Groups {
+		jg := JSONGroup{Label: g.Label(), PerfLabel: g.PerfLabel(), Count: g.Count, State: g.State.String(),
+			Warning: g.Warning.String(), Critical: g.Critical.String()}
+		if g.By.typ() {
+			jg.Type = g.Type.String()
+		}
+		if g.By.status() {
+			jg.Status = g.Status.String()
+		}
+		d.Groups = append(d.Groups, jg)
+	}
+	return writeDocument(w, d)
+}
+
+// WriteJSONError prints an UNKNOWN as a JSON document.
+func WriteJSONError(w io.Writer, msg string) error {
+	return writeDocument(w, Document{State: Unknown.String(), ExitCode: int(Unknown), Groups: []JSONGroup{},
+		Warning: []string{}, Critical: []string{}, Error: strings.TrimPrefix(msg, "UNKNOWN: ")})
+}
+
+func writeDocument(w io.Writer, d Document) error {
+	b, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
