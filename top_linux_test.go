@@ -126,6 +126,14 @@ func TestTop(t *testing.T) {
 		t.Errorf("as nobody: exit %d\n%s\nwant exit 1 and\n%s...", code, out, want)
 	}
 
+	// With just the two capabilities the README names, nobody names them.
+	cmd = exec.Command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+		"--inh-caps=+dac_read_search,+sys_ptrace", "--ambient-caps=+dac_read_search,+sys_ptrace", binary, "--top", "5", "-w", "10")
+	out, err := cmd.Output()
+	if want := fmt.Sprintf("pid %d (holder-a): 10 tcp ESTABLISHED\n", a); err == nil || !strings.Contains(string(out), want) {
+		t.Errorf("as nobody with CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE: %v\n%s\nwant a line %q", err, out, want)
+	}
+
 	// -v and -vv add their lines.
 	stdout, _, _ := runBinary(t, "-v")
 	if lines := strings.Split(strings.TrimSpace(stdout), "\n"); len(lines) != 2 || !strings.HasPrefix(lines[1], "backend netlink, 17 sockets counted in ") {
