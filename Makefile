@@ -28,7 +28,7 @@ test: deps
 	$(GO) test -count=1 -timeout 20m ./...
 
 # Debian packages the tests use: ss and ip, unshare, the monitoring cores, rpm.
-DEB_DEPS := iproute2 util-linux icinga2-bin icinga2-common nagios4-core rpm time make
+DEB_DEPS := iproute2 util-linux icinga2-bin icinga2-common nagios4-core rpm time make strace
 deps:
 	@missing=$$(for p in $(DEB_DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -z "$$missing" ]; then exit 0; fi; \

@@ -9,8 +9,11 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	flag "github.com/spf13/pflag"
@@ -26,7 +29,50 @@ var version = "dev"
 const name = "network-connections"
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout))
+	out := &onceWriter{w: os.Stdout}
+	// The core sends SIGTERM when its timeout expires: say so, as UNKNOWN.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	go func() {
+		s := <-sig
+		if out.claim() {
+			msg := fmt.Sprintf("stopped by signal %d (%s) before the check finished", s.(syscall.Signal), s)
+			if wantsJSON(os.Args[1:]) {
+				report.WriteJSONError(os.Stdout, msg)
+			} else {
+				fmt.Fprintf(os.Stdout, "UNKNOWN: %s\n", msg)
+			}
+			os.Exit(int(report.Unknown))
+		}
+	}()
+	os.Exit(run(os.Args[1:], out))
+}
+
+// onceWriter lets either the check or a signal handler write the output,
+// never both.
+type onceWriter struct {
+	mu      sync.Mutex
+	w       io.Writer
+	wrote   bool
+	claimed bool
+}
+
+func (o *onceWriter) Write(b []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.claimed {
+		return len(b), nil
+	}
+	o.wrote = true
+	return o.w.Write(b)
+}
+
+// claim reports whether the signal handler may write: nothing was yet.
+func (o *onceWriter) claim() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.claimed = !o.wrote
+	return o.claimed
 }
 
 const usage = `Usage: network-connections [options]
@@ -227,7 +273,14 @@ func within(timeout time.Duration, backend string, fn func(ctx context.Context) 
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- fn(ctx) }()
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				done <- fmt.Errorf("internal error: %v", p)
+			}
+		}()
+		done <- fn(ctx)
+	}()
 	select {
 	case err := <-done:
 		return err

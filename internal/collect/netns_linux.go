@@ -50,6 +50,11 @@ func (n Netns) List(ctx context.Context, f Filter) (list []Socket, err error) {
 func (n Netns) inside(fn func() error) error {
 	done := make(chan error, 1)
 	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				done <- fmt.Errorf("internal error: %v", p)
+			}
+		}()
 		runtime.LockOSThread() // never unlocked: the thread exits with this goroutine
 		if err := enterNetns(n.Path); err != nil {
 			done <- err

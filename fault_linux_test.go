@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// hangingFIFO is a path whose open(2) blocks until a writer comes: as
+// --netns it makes the collector hang in a syscall, as a stuck kernel would.
+func hangingFIFO(t *testing.T) string {
+	t.Helper()
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return fifo
+}
+
+func TestHangingCollectorTimesOut(t *testing.T) {
+	start := time.Now()
+	stdout, stderr, code := runBinary(t, "--netns", hangingFIFO(t), "-t", "1")
+	took := time.Since(start)
+	if code != 3 || stderr != "" || stdout != "UNKNOWN: the auto collector did not answer within the timeout of 1s (--timeout)\n" {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if took > 1500*time.Millisecond {
+		t.Errorf("took %s, want at most the timeout plus 0.5 s", took)
+	}
+}
+
+func TestSIGTERM(t *testing.T) {
+	for _, format := range []string{"nagios", "json"} {
+		cmd := exec.Command(binary, "--netns", hangingFIFO(t), "-t", "30", "--format", format)
+		var out strings.Builder
+		cmd.Stdout = &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond)
+		sent := time.Now()
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		want := "UNKNOWN: stopped by signal 15 (terminated) before the check finished\n"
+		if format == "json" {
+			want = `"error":"stopped by signal 15 (terminated) before the check finished"`
+		}
+		if code := cmd.ProcessState.ExitCode(); code != 3 || !strings.Contains(out.String(), want) || time.Since(sent) > time.Second {
+			t.Errorf("%s: exit %d after %s: %q, want 3 promptly and %q", format, code, time.Since(sent), out.String(), want)
+		}
+	}
+}
+
+func TestStdoutClosed(t *testing.T) {
+	// A reader that went away (SIGPIPE), and no stdout at all (EBADF).
+	for _, shell := range []string{`"$0" | true`, `exec "$0" >&-`} {
+		cmd := exec.Command("sh", "-c", shell, binary)
+		done := make(chan error, 1)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			t.Errorf("sh -c %q: still running after 5 s", shell)
+		}
+	}
+}
+
+func TestWithinPanic(t *testing.T) {
+	err := within(time.Second, "panicking", func(context.Context) error { panic("boom") })
+	if err == nil || err.Error() != "internal error: boom" {
+		t.Errorf("err = %v, want the panic as an error", err)
+	}
+}
+
+// The default check works unprivileged: as nobody it gives root's answer.
+func TestAsNobody(t *testing.T) {
+	if !inPrivateNetns(t) {
+		return
+	}
+	socketMix(t)
+	for _, args := range [][]string{nil, {"--conn-type", "all,unix"}, {"--backend", "procfs"}, {"--local-port", "1-30000", "-w", "2"}} {
+		root, _, rootCode := runBinary(t, args...)
+		cmd := exec.Command("setpriv", append([]string{"--reuid=65534", "--regid=65534", "--clear-groups", binary}, args...)...)
+		out, err := cmd.Output()
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) {
+			t.Fatal(err)
+		}
+		if string(out) != root || cmd.ProcessState.ExitCode() != rootCode {
+			t.Errorf("%q as nobody: exit %d\n%s\nas root: exit %d\n%s", args, cmd.ProcessState.ExitCode(), out, rootCode, root)
+		}
+	}
+}
+
+// No shell-outs, no files written, no network but netlink: what strace sees.
+func TestSyscalls(t *testing.T) {
+	if _, err := exec.LookPath("strace"); err != nil {
+		t.Fatal("strace not found (make deps installs it)")
+	}
+	if !inPrivateNetns(t) {
+		return
+	}
+	socketMix(t)
+	for _, args := range [][]string{nil, {"--backend", "procfs", "--conn-type", "all,unix"}, {"--top", "3", "-v"}, {"--local-port", "1-1024", "--format", "json"}} {
+		log := filepath.Join(t.TempDir(), "strace")
+		cmd := exec.Command("strace", append([]string{"-f", "-qq", "-o", log, "-e", "trace=execve,execveat,fork,vfork,open,openat,creat,socket,connect,sendto,sendmsg,bind", binary}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil && cmd.ProcessState.ExitCode() > 2 {
+			t.Fatalf("%q: %v\n%s", args, err, out)
+		}
+		b, _ := os.ReadFile(log)
+		execs := 0
+		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			call := strings.Fields(line)[1]
+			switch {
+			case strings.HasPrefix(call, "execve("):
+				execs++
+			case strings.HasPrefix(call, "fork(") || strings.HasPrefix(call, "vfork(") || strings.HasPrefix(call, "creat("):
+				t.Errorf("%q: %s", args, line)
+			case strings.HasPrefix(call, "open"):
+				if strings.Contains(line, "O_WRONLY") || strings.Contains(line, "O_RDWR") || strings.Contains(line, "O_CREAT") {
+					t.Errorf("%q writes a file: %s", args, line)
+				}
+			case strings.HasPrefix(call, "socket("):
+				if !strings.Contains(line, "AF_NETLINK") {
+					t.Errorf("%q opens a socket that is not netlink: %s", args, line)
+				}
+			case strings.HasPrefix(call, "connect(") || strings.HasPrefix(call, "sendto(") || strings.HasPrefix(call, "sendmsg(") || strings.HasPrefix(call, "bind("):
+				if !strings.Contains(line, "AF_NETLINK") {
+					t.Errorf("%q sends elsewhere than netlink: %s", args, line)
+				}
+			}
+		}
+		if execs != 1 {
+			t.Errorf("%q: %d execve, want 1 (itself):\n%s", args, execs, b)
+		}
+	}
+}
