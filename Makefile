@@ -11,7 +11,7 @@ DISTDIR   ?= dist
 GO        ?= go
 PLATFORMS := linux/amd64 linux/arm64 windows/amd64 darwin/amd64 darwin/arm64 freebsd/amd64
 
-.PHONY: build run test deps bench install dist packages version clean
+.PHONY: build run test fuzz fuzz-run deps bench install dist packages version clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BINARY) .
@@ -26,6 +26,22 @@ test: deps
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
+	@$(MAKE) -s fuzz-run FUZZTIME=5s
+
+# Every fuzz target, longer. Inputs that fail land in testdata/fuzz/ of the
+# package, where go test replays them as seeds.
+FUZZTIME ?= 2m
+FUZZ_TARGETS := ./internal/threshold:FuzzParse ./internal/collect:FuzzCountDump \
+	./internal/collect:FuzzCountProcNet .:FuzzCommandLine
+fuzz: deps
+	@$(MAKE) -s fuzz-run FUZZTIME=$(FUZZTIME)
+
+fuzz-run:
+	@for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t#*:} ($(FUZZTIME))"; \
+		out=$$($(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s $${t%:*} 2>&1) \
+			|| { echo "$$out"; exit 1; }; echo "$$out" | tail -1; \
+	done
 
 # Debian packages the tests use: ss and ip, unshare, the monitoring cores, rpm.
 DEB_DEPS := iproute2 util-linux icinga2-bin icinga2-common nagios4-core rpm time make strace

@@ -471,7 +471,8 @@ func parseChoices[T collect.Type | collect.Status](values []string, option strin
 	return bits, strings.Join(names, ","), nil
 }
 
-// oneLine keeps an error to one line: the core shows only the first.
+// oneLine keeps an error to one line (the core shows only the first) with
+// no '|', which would start perfdata: a bad value may hold one.
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	return strings.ReplaceAll(strings.Join(strings.Fields(s), " "), "|", "¦")
 }

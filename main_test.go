@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +25,8 @@ func TestMain(m *testing.M) {
 	}
 	// A test re-run inside a network namespace is handed the binary.
 	binary = os.Getenv("NC_BINARY")
-	if binary == "" {
+	fuzzWorker := slices.ContainsFunc(os.Args, func(a string) bool { return strings.HasPrefix(a, "-test.fuzzworker") })
+	if binary == "" && !fuzzWorker { // fuzz workers run the check in-process
 		dir, err := os.MkdirTemp("", "network-connections-test")
 		if err != nil {
 			panic(err)
@@ -91,6 +93,8 @@ func TestBadInput(t *testing.T) {
 		{[]string{"--timeout", "ten"}, `"ten"`},
 		{[]string{"--timeout=NaN"}, `"NaN"`},
 		{[]string{"--always-ok=maybe"}, `"maybe"`},
+		{[]string{"-w", "1|2"}, `"1¦2"`},
+		{[]string{"x|y"}, `"x¦y"`},
 		{[]string{"--local-port", "https"}, `"https"`},
 		{[]string{"--local-port", "70000"}, `"70000"`},
 		{[]string{"--remote-port", "8100-8000"}, `"8100-8000"`},
@@ -114,7 +118,7 @@ func TestBadInput(t *testing.T) {
 			if stderr != "" {
 				t.Errorf("stderr: %q, want nothing", stderr)
 			}
-			if !strings.HasPrefix(stdout, "UNKNOWN: ") || strings.Count(stdout, "\n") != 1 || !strings.HasSuffix(stdout, "\n") {
+			if !strings.HasPrefix(stdout, "UNKNOWN: ") || strings.Count(stdout, "\n") != 1 || !strings.HasSuffix(stdout, "\n") || strings.Contains(stdout, "|") {
 				t.Errorf("stdout %q, want one line starting UNKNOWN: ", stdout)
 			}
 			if !strings.Contains(stdout, tt.want) {

@@ -1,0 +1,32 @@
+package threshold
+
+import (
+	"math"
+	"testing"
+)
+
+// FuzzParse: any text parses or fails, never panics; a parsed range keeps its
+// text, has start <= end, and '@' alerts exactly where the plain range does not.
+func FuzzParse(f *testing.F) {
+	for _, seed := range []string{"10", "10:", "~:10", "10:20", "@10:20", "-7:23", ":5.75", "~:-95.99",
+		"@0:657.8210567", "1:1", "", "foo", "1-10", "10:~", "1,10", "1:2:3", "2:1", "@", "+3:3.5", "1e3"} {
+		f.Add(seed, 0.0)
+	}
+	f.Fuzz(func(t *testing.T, text string, v float64) {
+		r, err := Parse(text)
+		if err != nil {
+			return
+		}
+		if r.String() != text || r.Start > r.End || math.IsNaN(r.Start) || math.IsNaN(r.End) {
+			t.Fatalf("%q: %+v", text, r)
+		}
+		if text == "" || math.IsNaN(v) {
+			return
+		}
+		flipped := r
+		flipped.Inside = !r.Inside
+		if r.Alerts(v) == flipped.Alerts(v) {
+			t.Fatalf("%q at %v: @ and plain agree", text, v)
+		}
+	})
+}
