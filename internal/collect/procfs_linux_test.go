@@ -2,6 +2,7 @@ package collect
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -31,8 +32,10 @@ func TestProcfsTestdata(t *testing.T) {
 
 func TestCountProcNet(t *testing.T) {
 	const header = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
-	const line = "   0: 0100007F:8986 0100007F:9F2E %s 00000000:00000000 00:00000000 00000000     0        0 1 1\n"
-	l := func(st string) string { return strings.Replace(line, "%s", st, 1) }
+	const line = "   0: 0100007F:8986 0100007F:9F2E %s 00000000:00000000 00:00000000 00000000     0        0 %d 1\n"
+	inode := 100
+	l := func(st string) string { inode++; return fmt.Sprintf(line, st, inode) }
+	same := l("01") // one socket, shown twice by a read that lost its place
 	tests := []struct {
 		name  string
 		input string
@@ -48,6 +51,13 @@ func TestCountProcNet(t *testing.T) {
 		{"bad state", header + l("ZZ"), TCP, [NumStatuses]int{}, true},
 		{"short state", header + l("1"), TCP, [NumStatuses]int{}, true},
 		{"no state column", header + "   0: 0100007F:8986\n", TCP, [NumStatuses]int{}, true},
+		{"no inode column", header + "   0: 0100007F:8986 0100007F:9F2E 01 00000000:00000000\n", TCP, [NumStatuses]int{}, true},
+		{"a socket shown twice counts once", header + same + l("01") + same, TCP, [NumStatuses]int{Established: 2}, false},
+		{"listeners sharing a port (SO_REUSEPORT) count each", header + l("0A") + l("0A"), TCP, [NumStatuses]int{Listen: 2}, false},
+		{"TIME_WAIT: no inode, told apart by addresses", header +
+			"   0: 0100007F:8986 0100007F:9F2E 06 00000000:00000000 00:00000000 00000000     0        0 0 1\n" +
+			"   1: 0100007F:8987 0100007F:9F2E 06 00000000:00000000 00:00000000 00000000     0        0 0 1\n" +
+			"   1: 0100007F:8987 0100007F:9F2E 06 00000000:00000000 00:00000000 00000000     0        0 0 1\n", TCP, [NumStatuses]int{TimeWait: 2}, false},
 		{"truncated last line", header + strings.TrimSuffix(l("01"), "\n"), TCP, [NumStatuses]int{Established: 0}, true},
 	}
 	for _, tt := range tests {
