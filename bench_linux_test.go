@@ -169,12 +169,13 @@ func peakRSS(t *testing.T, argv []string) int64 {
 	if err := cmd.Run(); err != nil && cmd.ProcessState.ExitCode() > 2 {
 		t.Fatalf("/usr/bin/time %q: %v (apt-get install time)", argv, err)
 	}
-	b, err := os.ReadFile(out)
+	b, err := os.ReadFile(out) // "Command exited with non-zero status 1" may come first
 	if err != nil {
 		t.Fatal(err)
 	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	var kib int64
-	fmt.Sscan(string(b), &kib)
+	fmt.Sscan(lines[len(lines)-1], &kib)
 	return kib
 }
 

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 )
 
@@ -67,7 +68,10 @@ func (p Procfs) countType(t Type, f Filter, buf []byte, list *[]Socket) ([NumSta
 // countProcNet counts the lines of a /proc/net/{tcp,udp}[6] file by their
 // state column ("st", the 4th field, in hex), reading through buf.
 func countProcNet(r io.Reader, buf []byte, t Type, f Filter, y *tally) error {
-	seen := lines{seed: maphash.MakeSeed(), keys: map[uint64]struct{}{}}
+	seen := lines{seed: maphash.MakeSeed()}
+	if y.list != nil {
+		seen.listed = map[uint64]struct{}{}
+	}
 	header := true
 	var line []byte // a line split across two reads
 	for {
@@ -96,6 +100,7 @@ func countProcNet(r io.Reader, buf []byte, t Type, f Filter, y *tally) error {
 			if len(line) > 0 {
 				return fmt.Errorf("truncated line %q", line)
 			}
+			seen.count(y)
 			return nil
 		}
 		if err != nil {
@@ -129,8 +134,8 @@ func countLine(l []byte, t Type, f Filter, y *tally, seen *lines) error {
 		case st == ssConnected:
 			s = Established
 		}
-		if f.HasStatus(s) && seen.first(fields[6]) {
-			y.add(t, s, y.inode(fields[6]))
+		if f.HasStatus(s) {
+			seen.add(y, t, s, fields[6], fields[6])
 		}
 		return nil
 	}
@@ -164,9 +169,7 @@ func countLine(l []byte, t Type, f Filter, y *tally, seen *lines) error {
 	if n < 10 {
 		return fmt.Errorf("no inode column in line %q", l)
 	}
-	if seen.first(fields[1], fields[2], fields[9]) {
-		y.add(t, s, y.inode(fields[9]))
-	}
+	seen.add(y, t, s, fields[9], fields[1], fields[2], fields[9])
 	return nil
 }
 
@@ -174,26 +177,42 @@ func countLine(l []byte, t Type, f Filter, y *tally, seen *lines) error {
 // kernel hands the file out a page per read(2), finding its place again each
 // time; while sockets come and go it shows some twice (measured: 2861 lines
 // for 205 ESTABLISHED sockets under churn). A socket is its inode, or for
-// those without one (TIME_WAIT, requests) its addresses.
+// those without one (TIME_WAIT, requests) its addresses: a 64-bit hash of
+// them. To count, the hashes (with the state in their low 4 bits) are sorted
+// at the end, 8 bytes a socket; to list, a set keeps the first sighting.
 type lines struct {
-	seed maphash.Seed
-	keys map[uint64]struct{}
+	seed   maphash.Seed
+	hashes []uint64
+	listed map[uint64]struct{}
 }
 
-// first reports whether the key made of these fields is new.
-func (s *lines) first(fields ...[]byte) bool {
+// add notes a socket in status s, its key made of the fields.
+func (ls *lines) add(y *tally, t Type, s Status, inode []byte, key ...[]byte) {
 	var h maphash.Hash
-	h.SetSeed(s.seed)
-	for _, f := range fields {
+	h.SetSeed(ls.seed)
+	for _, f := range key {
 		h.Write(f)
 		h.WriteByte(' ')
 	}
-	k := h.Sum64()
-	if _, ok := s.keys[k]; ok {
-		return false
+	k := h.Sum64() &^ 0xf
+	if ls.listed == nil {
+		ls.hashes = append(ls.hashes, k|uint64(s))
+		return
 	}
-	s.keys[k] = struct{}{}
-	return true
+	if _, ok := ls.listed[k]; !ok {
+		ls.listed[k] = struct{}{}
+		y.add(t, s, y.inode(inode))
+	}
+}
+
+// count counts each socket once, in the state it was first sorted with.
+func (ls *lines) count(y *tally) {
+	slices.Sort(ls.hashes)
+	for i, k := range ls.hashes {
+		if i == 0 || k&^0xf != ls.hashes[i-1]&^0xf {
+			y.row[k&0xf]++
+		}
+	}
 }
 
 // inode reads an inode column, only when the sockets are listed.

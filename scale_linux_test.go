@@ -1,0 +1,60 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// TestScale: at half a million sockets, held by 28 processes (one may hold
+// no more files than its limit), the check still counts each one, in a
+// peak RSS under 20 MiB.
+func TestScale(t *testing.T) {
+	if testing.Short() {
+		t.Skip("opens 500k sockets: not in -short")
+	}
+	if !inPrivateNetns(t) {
+		return
+	}
+	if _, err := os.Stat("/usr/bin/time"); err != nil {
+		t.Fatal("needs GNU time for the peak RSS (make deps installs it)")
+	}
+	exec.Command("sysctl", "-qw", "net.ipv4.ip_local_port_range=1024 65535").Run()
+	const holders = 28
+	var wg sync.WaitGroup
+	for range holders {
+		wg.Add(1)
+		go func() { defer wg.Done(); startHolder(t, holdPairs) }()
+	}
+	wg.Wait()
+	est, listen := holders*holdPairs*2, holders
+
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{nil, fmt.Sprintf("tcp ESTABLISHED: %d, tcp LISTEN: %d|'tcp_ESTABLISHED'=%d;;;0 'tcp_LISTEN'=%d;;;0\n", est, listen, est, listen)},
+		{[]string{"--conn-type", "tcp", "--conn-status", "established", "-w", "500000"},
+			fmt.Sprintf("tcp ESTABLISHED: %d [WARNING]|'tcp_ESTABLISHED'=%d;500000;;0\n", est, est)},
+		{[]string{"--backend", "procfs"}, fmt.Sprintf("tcp ESTABLISHED: %d, tcp LISTEN: %d|'tcp_ESTABLISHED'=%d;;;0 'tcp_LISTEN'=%d;;;0\n", est, listen, est, listen)},
+	} {
+		rss := filepath.Join(t.TempDir(), "rss")
+		cmd := exec.Command("/usr/bin/time", append([]string{"-f", "%M", "-o", rss, binary}, tt.args...)...)
+		out, _ := cmd.Output()
+		b, _ := os.ReadFile(rss) // "Command exited with non-zero status 1" may come first
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		var kib int
+		fmt.Sscan(lines[len(lines)-1], &kib)
+		if string(out) != tt.want {
+			t.Errorf("%q: %q, want %q", tt.args, out, tt.want)
+		}
+		t.Logf("%q: peak RSS %.1f MiB", tt.args, float64(kib)/1024)
+		if kib == 0 || kib >= 20*1024 {
+			t.Errorf("%q: peak RSS %d KiB, want under 20 MiB", tt.args, kib)
+		}
+	}
+}
