@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
 	"os/signal"
 	"strconv"
@@ -338,7 +337,17 @@ func parseArgs(args []string) (config, error) {
 	}
 	cfg.filter = collect.Filter{Types: uint8(typeBits), Statuses: uint16(statusBits)}
 	cfg.report.TypeText, cfg.report.StatusText = typeText, statusText
-	if err := parseEndpoints(&cfg.filter, *localPorts, *remotePorts, *localAddrs, *remoteAddrs); err != nil {
+	f := &cfg.filter
+	if f.Local.Ports, err = parseList("--local-port", *localPorts, collect.ParsePortRange); err != nil {
+		return cfg, err
+	}
+	if f.Remote.Ports, err = parseList("--remote-port", *remotePorts, collect.ParsePortRange); err != nil {
+		return cfg, err
+	}
+	if f.Local.Prefixes, err = parseList("--local-address", *localAddrs, collect.ParsePrefix); err != nil {
+		return cfg, err
+	}
+	if f.Remote.Prefixes, err = parseList("--remote-address", *remoteAddrs, collect.ParsePrefix); err != nil {
 		return cfg, err
 	}
 	if cfg.filter.Scoped() && cfg.filter.HasType(collect.Unix) {
@@ -374,36 +383,17 @@ func parseArgs(args []string) (config, error) {
 	return cfg, nil
 }
 
-// parseEndpoints reads the repeatable port and address options (comma lists
-// too) into the filter.
-func parseEndpoints(f *collect.Filter, localPorts, remotePorts, localAddrs, remoteAddrs []string) error {
-	for _, o := range []struct {
-		option string
-		values []string
-		ports  *[]collect.PortRange
-	}{{"--local-port", localPorts, &f.Local.Ports}, {"--remote-port", remotePorts, &f.Remote.Ports}} {
-		for _, v := range splitList(o.values) {
-			r, err := collect.ParsePortRange(v)
-			if err != nil {
-				return fmt.Errorf("%s: %w", o.option, err)
-			}
-			*o.ports = append(*o.ports, r)
+// parseList reads a repeatable option whose values may be comma lists.
+func parseList[T any](option string, values []string, parse func(string) (T, error)) ([]T, error) {
+	var out []T
+	for _, v := range splitList(values) {
+		x, err := parse(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", option, err)
 		}
+		out = append(out, x)
 	}
-	for _, o := range []struct {
-		option   string
-		values   []string
-		prefixes *[]netip.Prefix
-	}{{"--local-address", localAddrs, &f.Local.Prefixes}, {"--remote-address", remoteAddrs, &f.Remote.Prefixes}} {
-		for _, v := range splitList(o.values) {
-			p, err := collect.ParsePrefix(v)
-			if err != nil {
-				return fmt.Errorf("%s: %w", o.option, err)
-			}
-			*o.prefixes = append(*o.prefixes, p)
-		}
-	}
-	return nil
+	return out, nil
 }
 
 // splitList splits the values of a repeatable option at commas.
