@@ -52,7 +52,7 @@ func find(proc string, wanted map[uint64]bool) (Table, error) {
 				continue
 			}
 			if name == "" {
-				name = Name(int32(pid))
+				name = nameAt(proc, p)
 			}
 			t.Holders[inode] = append(t.Holders[inode], Process{Pid: int32(pid), Name: name})
 		}
@@ -71,8 +71,10 @@ func readNames(dir string) ([]string, error) {
 }
 
 // Name is a process's command name, from /proc/PID/comm.
-func Name(pid int32) string {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(int(pid)) + "/comm")
+func Name(pid int32) string { return nameAt("/proc", strconv.Itoa(int(pid))) }
+
+func nameAt(proc, pid string) string {
+	b, err := os.ReadFile(proc + "/" + pid + "/comm")
 	if err != nil {
 		return "?"
 	}

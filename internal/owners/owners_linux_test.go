@@ -1,0 +1,47 @@
+package owners
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"testing"
+)
+
+func TestFind(t *testing.T) {
+	proc := t.TempDir()
+	mk := func(pid, comm string, fds map[string]string) {
+		dir := filepath.Join(proc, pid, "fd")
+		os.MkdirAll(dir, 0o755)
+		os.WriteFile(filepath.Join(proc, pid, "comm"), []byte(comm), 0o644)
+		for fd, target := range fds {
+			os.Symlink(target, filepath.Join(dir, fd))
+		}
+	}
+	mk("10", "java\n", map[string]string{"3": "socket:[100]", "4": "socket:[101]", "5": "/var/log/x", "6": "pipe:[7]"})
+	mk("20", "evil|na\nme\n", map[string]string{"0": "socket:[100]", "1": "socket:[999]"})
+	os.MkdirAll(filepath.Join(proc, "self"), 0o755) // not a process
+
+	table, err := find(proc, map[uint64]bool{100: true, 101: true, 102: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range table.Holders { // /proc lists processes in no set order
+		slices.SortFunc(h, func(a, b Process) int { return int(a.Pid - b.Pid) })
+	}
+	want := map[uint64][]Process{
+		100: {{10, "java"}, {20, "evil_na_me"}}, // held by both: a forked listener
+		101: {{10, "java"}},
+	}
+	if !reflect.DeepEqual(table.Holders, want) || table.Unreadable != 0 {
+		t.Errorf("got %+v, want %+v", table, want)
+	}
+}
+
+func TestClean(t *testing.T) {
+	for in, want := range map[string]string{"nginx\n": "nginx", "a|b": "a_b", "x\ty\x7f": "x_y_", "ünï": "ünï"} {
+		if got := clean(in); got != want {
+			t.Errorf("clean(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
