@@ -103,7 +103,7 @@ func TestBench(t *testing.T) {
 				}
 				walls = append(walls, d)
 			}
-			rss := peakRSS(t, c.argv)
+			_, rss := peakRSS(t, c.argv)
 			slices.Sort(walls)
 			med := walls[len(walls)/2]
 			if wall[c.key] == nil {
@@ -171,24 +171,25 @@ func startHolder(t *testing.T, pairs int) int {
 	return port
 }
 
-// peakRSS runs argv once under GNU time and returns its peak RSS in KiB.
-// ProcessState's rusage would not do: Go starts children with vfork, so
-// their maxrss starts at this (large) test process's.
-func peakRSS(t *testing.T, argv []string) int64 {
+// peakRSS runs argv once under GNU time and returns its stdout and its peak
+// RSS in KiB. ProcessState's rusage would not do: Go starts children with
+// vfork, so their maxrss starts at this (large) test process's.
+func peakRSS(t *testing.T, argv []string) ([]byte, int64) {
 	t.Helper()
-	out := filepath.Join(t.TempDir(), "rss")
-	cmd := exec.Command("/usr/bin/time", append([]string{"-f", "%M", "-o", out}, argv...)...)
-	if err := cmd.Run(); err != nil && cmd.ProcessState.ExitCode() > 2 {
+	rss := filepath.Join(t.TempDir(), "rss")
+	cmd := exec.Command("/usr/bin/time", append([]string{"-f", "%M", "-o", rss}, argv...)...)
+	out, err := cmd.Output()
+	if err != nil && cmd.ProcessState.ExitCode() > 2 {
 		t.Fatalf("/usr/bin/time %q: %v (apt-get install time)", argv, err)
 	}
-	b, err := os.ReadFile(out) // "Command exited with non-zero status 1" may come first
+	b, err := os.ReadFile(rss) // "Command exited with non-zero status 1" may come first
 	if err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	var kib int64
 	fmt.Sscan(lines[len(lines)-1], &kib)
-	return kib
+	return out, kib
 }
 
 func cpuModel() string {

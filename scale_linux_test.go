@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 )
@@ -42,13 +40,7 @@ func TestScale(t *testing.T) {
 			fmt.Sprintf("tcp ESTABLISHED: %d [WARNING]|'tcp_ESTABLISHED'=%d;500000;;0\n", est, est)},
 		{[]string{"--backend", "procfs"}, fmt.Sprintf("tcp ESTABLISHED: %d, tcp LISTEN: %d|'tcp_ESTABLISHED'=%d;;;0 'tcp_LISTEN'=%d;;;0\n", est, listen, est, listen)},
 	} {
-		rss := filepath.Join(t.TempDir(), "rss")
-		cmd := exec.Command("/usr/bin/time", append([]string{"-f", "%M", "-o", rss, binary}, tt.args...)...)
-		out, _ := cmd.Output()
-		b, _ := os.ReadFile(rss) // "Command exited with non-zero status 1" may come first
-		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-		var kib int
-		fmt.Sscan(lines[len(lines)-1], &kib)
+		out, kib := peakRSS(t, append([]string{binary}, tt.args...))
 		if string(out) != tt.want {
 			t.Errorf("%q: %q, want %q", tt.args, out, tt.want)
 		}

@@ -39,7 +39,7 @@ func FuzzCountProcNet(f *testing.F) {
 		tp := Type(typ % uint8(NumTypes))
 		var list []Socket
 		y := newTally(&list)
-		countProcNet(bytes.NewReader(b), make([]byte, 512), tp, Filter{Types: All.Types | 1<<Unix, Statuses: All.Statuses, Local: Endpoint{Ports: []PortRange{{0, 40000}}}}, y)
+		countProcNet(bytes.NewReader(b), &scratch{buf: make([]byte, 512)}, tp, Filter{Types: All.Types | 1<<Unix, Statuses: All.Statuses, Local: Endpoint{Ports: []PortRange{{0, 40000}}}}, y)
 		if c := CountSockets(list); c[tp] != y.row {
 			t.Fatalf("list %v, row %v", c[tp], y.row)
 		}

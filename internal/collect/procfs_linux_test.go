@@ -65,7 +65,7 @@ func TestCountProcNet(t *testing.T) {
 			// One byte a read: every line is split across reads.
 			for _, r := range []interface{ Read([]byte) (int, error) }{strings.NewReader(tt.input), iotest.OneByteReader(strings.NewReader(tt.input))} {
 				y := newTally(nil)
-				err := countProcNet(r, make([]byte, 4096), tt.typ, All, y)
+				err := countProcNet(r, &scratch{buf: make([]byte, 4096)}, tt.typ, All, y)
 				if (err != nil) != tt.err {
 					t.Fatalf("err = %v, want error %v", err, tt.err)
 				}
