@@ -172,35 +172,41 @@ func run(args []string, out io.Writer) (code int) {
 	}
 
 	var counts collect.Counts
-	var sockets []collect.Socket
-	var table owners.Table
+	var r report.Report
+	var top *report.Top
 	start := time.Now()
 	err = within(cfg.timeout, cfg.backend, func(ctx context.Context) (err error) {
 		if cfg.top == 0 {
 			counts, err = cfg.collector.Count(ctx, cfg.filter)
 			return err
 		}
-		// --top: list the sockets (a count is a list's length), then find
-		// their processes. Only here is /proc walked.
-		if sockets, err = cfg.collector.List(ctx, cfg.filter); err != nil {
+		// --top: list the sockets (a count is a list's length), judge them,
+		// then find the processes holding those to name. Only here is /proc
+		// walked.
+		sockets, err := cfg.collector.List(ctx, cfg.filter)
+		if err != nil {
 			return err
 		}
 		counts = collect.CountSockets(sockets)
-		table, err = owners.Find(inodes(sockets))
+		if r = report.New(counts, cfg.report); len(r.Groups) == 0 {
+			return nil
+		}
+		a := r.Attribute(sockets)
+		unreadable, err := owners.Find(a.Wants, a.Held)
+		top = a.Top(cfg.top, unreadable)
 		return err
 	})
 	if err != nil {
 		return unknown(err.Error())
 	}
-	extra := report.Extra{Backend: cfg.collector.Name(), Duration: time.Since(start)}
+	extra := report.Extra{Backend: cfg.collector.Name(), Duration: time.Since(start), Top: top}
 	for _, row := range counts {
 		for _, n := range row {
 			extra.Sockets += n
 		}
 	}
-	r := report.New(counts, cfg.report)
-	if cfg.top > 0 && len(r.Groups) > 0 {
-		extra.Top = r.Top(cfg.top, sockets, table)
+	if cfg.top == 0 {
+		r = report.New(counts, cfg.report)
 	}
 	if jsonOut {
 		r.WriteJSON(out, extra)
@@ -239,17 +245,6 @@ func given(th report.Thresholds) string {
 		return "none"
 	}
 	return strings.Join(th.Given(), ", ")
-}
-
-// inodes collects the listed sockets' inodes, to look their holders up.
-func inodes(sockets []collect.Socket) map[uint64]bool {
-	m := make(map[uint64]bool, len(sockets))
-	for _, s := range sockets {
-		if s.Inode != 0 {
-			m[s.Inode] = true
-		}
-	}
-	return m
 }
 
 // wantsJSON looks for --format json before parsing, so that even a parse

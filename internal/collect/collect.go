@@ -134,7 +134,7 @@ type Collector interface {
 type Socket struct {
 	Type   Type
 	Status Status
-	Inode  uint64 // 0: none (TIME_WAIT and request sockets belong to no file)
+	Inode  uint32 // 0: none (TIME_WAIT and request sockets belong to no file)
 	Pid    int32  // the owner, where the collector knows it (gopsutil); else 0
 }
 
@@ -163,7 +163,7 @@ func newTally(list *[]Socket) *tally {
 	return y
 }
 
-func (y *tally) add(t Type, s Status, inode uint64) {
+func (y *tally) add(t Type, s Status, inode uint32) {
 	y.row[s]++
 	if y.list != nil {
 		*y.list = append(*y.list, Socket{Type: t, Status: s, Inode: inode})

@@ -248,12 +248,12 @@ func (ls *lines) count(y *tally) {
 }
 
 // inode reads an inode column, only when the sockets are listed.
-func (y *tally) inode(b []byte) uint64 {
+func (y *tally) inode(b []byte) uint32 {
 	if y.list == nil {
 		return 0
 	}
-	n, _ := strconv.ParseUint(string(b), 10, 64)
-	return n
+	n, _ := strconv.ParseUint(string(b), 10, 32) // socket inodes are 32-bit
+	return uint32(n)
 }
 
 // From include/linux/net.h: a listening unix socket's flag, and SS_CONNECTED.

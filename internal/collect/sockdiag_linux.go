@@ -246,7 +246,7 @@ func countDump(b []byte, seq uint32, t Type, f Filter, y *tally) (done bool, err
 					return false, fmt.Errorf("truncated unix_diag_msg (%d bytes)", len(msg))
 				}
 				if s := unixStatus(msg[2]); f.HasStatus(s) {
-					y.add(t, s, uint64(ne.Uint32(msg[4:]))) // udiag_ino
+					y.add(t, s, ne.Uint32(msg[4:])) // udiag_ino
 				}
 				continue
 			}
@@ -263,7 +263,7 @@ func countDump(b []byte, seq uint32, t Type, f Filter, y *tally) (done bool, err
 				continue // BOUND_INACTIVE and later: not shown in /proc/net/tcp either
 			}
 			if f.HasStatus(s) { // addresses and ports: the kernel ran the bytecode
-				y.add(t, s, uint64(ne.Uint32(msg[68:]))) // idiag_inode
+				y.add(t, s, ne.Uint32(msg[68:])) // idiag_inode
 			}
 		}
 	}

@@ -9,12 +9,6 @@ type Process struct {
 	Name string // its command name, made safe for plugin output
 }
 
-// Table maps socket inodes to the processes holding them.
-type Table struct {
-	Holders    map[uint64][]Process
-	Unreadable int // processes whose file descriptors we may not read
-}
-
 // clean keeps a name to one line without '|', which would cut the
 // monitoring core's parse of the output (a process may name itself anything).
 func clean(name string) string {

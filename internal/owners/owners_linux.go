@@ -10,17 +10,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Find walks /proc/*/fd once and notes which processes hold the wanted
-// socket inodes. A process we may not read is counted in Unreadable.
-func Find(wanted map[uint64]bool) (Table, error) {
-	return find("/proc", wanted)
+// Find walks /proc/*/fd once and calls holds for each process holding a
+// wanted socket inode. It returns how many processes it may not read.
+func Find(wanted func(inode uint32) bool, holds func(Process, uint32)) (unreadable int, err error) {
+	return find("/proc", wanted, holds)
 }
 
-func find(proc string, wanted map[uint64]bool) (Table, error) {
-	t := Table{Holders: map[uint64][]Process{}}
+func find(proc string, wanted func(uint32) bool, holds func(Process, uint32)) (unreadable int, err error) {
 	pids, err := readNames(proc)
 	if err != nil {
-		return t, err
+		return 0, err
 	}
 	link := make([]byte, 64)
 	for _, p := range pids {
@@ -31,7 +30,7 @@ func find(proc string, wanted map[uint64]bool) (Table, error) {
 		dir := proc + "/" + p + "/fd"
 		fds, err := readNames(dir)
 		if errors.Is(err, fs.ErrPermission) {
-			t.Unreadable++
+			unreadable++
 			continue
 		}
 		if err != nil {
@@ -47,18 +46,18 @@ func find(proc string, wanted map[uint64]bool) (Table, error) {
 			if err != nil || !bytes.HasPrefix(link[:n], []byte("socket:[")) {
 				continue
 			}
-			inode, err := strconv.ParseUint(string(link[8:n-1]), 10, 64)
-			if err != nil || !wanted[inode] {
+			inode, err := strconv.ParseUint(string(link[8:n-1]), 10, 32)
+			if err != nil || !wanted(uint32(inode)) {
 				continue
 			}
 			if name == "" {
 				name = nameAt(proc, p)
 			}
-			t.Holders[inode] = append(t.Holders[inode], Process{Pid: int32(pid), Name: name})
+			holds(Process{Pid: int32(pid), Name: name}, uint32(inode))
 		}
 		unix.Close(dirfd)
 	}
-	return t, nil
+	return unreadable, nil
 }
 
 func readNames(dir string) ([]string, error) {

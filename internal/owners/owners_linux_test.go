@@ -22,19 +22,21 @@ func TestFind(t *testing.T) {
 	mk("20", "evil|na\nme\n", map[string]string{"0": "socket:[100]", "1": "socket:[999]"})
 	os.MkdirAll(filepath.Join(proc, "self"), 0o755) // not a process
 
-	table, err := find(proc, map[uint64]bool{100: true, 101: true, 102: true})
+	holders := map[uint32][]Process{}
+	wanted := map[uint32]bool{100: true, 101: true, 102: true}
+	unreadable, err := find(proc, func(i uint32) bool { return wanted[i] }, func(p Process, i uint32) { holders[i] = append(holders[i], p) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, h := range table.Holders { // /proc lists processes in no set order
+	for _, h := range holders { // /proc lists processes in no set order
 		slices.SortFunc(h, func(a, b Process) int { return int(a.Pid - b.Pid) })
 	}
-	want := map[uint64][]Process{
+	want := map[uint32][]Process{
 		100: {{10, "java"}, {20, "evil_na_me"}}, // held by both: a forked listener
 		101: {{10, "java"}},
 	}
-	if !reflect.DeepEqual(table.Holders, want) || table.Unreadable != 0 {
-		t.Errorf("got %+v, want %+v", table, want)
+	if !reflect.DeepEqual(holders, want) || unreadable != 0 {
+		t.Errorf("got %+v (%d unreadable), want %+v", holders, unreadable, want)
 	}
 }
 

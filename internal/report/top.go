@@ -34,50 +34,86 @@ type LabelCount struct {
 	Count int    `json:"count"`
 }
 
-// Top attributes the listed sockets to their processes: n of them, most
-// sockets first. Sockets with a pid (gopsutil) need no table.
-func (r Report) Top(n int, sockets []collect.Socket, table owners.Table) *Top {
-	top := &Top{Unreadable: table.Unreadable, Processes: []ProcessCount{}}
-	want := map[string]bool{}
+// Attribution tallies the listed sockets of the attributed groups to the
+// processes holding them, as owners.Find reports them. It keeps 8 bytes or so
+// a socket: an inode's group and whether a holder was seen.
+type Attribution struct {
+	top       *Top
+	labels    []string          // the attributed groups' labels
+	inodes    map[uint32]uint16 // inode -> index in labels, | seen once held
+	byPid     map[int32]map[int]int
+	names     map[int32]string
+	noProcess map[string]int
+}
+
+const seen = 1 << 15
+
+// Attribute starts the attribution of the sockets of the groups that alert
+// (or of all groups when none does). Sockets with a pid (gopsutil) and those
+// no process can hold (inode 0) are tallied here.
+func (r Report) Attribute(sockets []collect.Socket) *Attribution {
+	a := &Attribution{top: &Top{Processes: []ProcessCount{}}, inodes: map[uint32]uint16{},
+		byPid: map[int32]map[int]int{}, names: map[int32]string{}, noProcess: map[string]int{}}
 	for _, g := range r.Groups {
-		top.Alerting = top.Alerting || g.State != OK
+		a.top.Alerting = a.top.Alerting || g.State != OK
 	}
+	index := map[string]int{}
 	for _, g := range r.Groups {
-		if g.State != OK || !top.Alerting {
-			want[g.PerfLabel()] = true
-			top.Groups = append(top.Groups, g.Label())
+		if g.State != OK || !a.top.Alerting {
+			index[g.PerfLabel()] = len(a.labels)
+			a.labels = append(a.labels, g.Label())
 		}
 	}
-	byPid := map[int32]map[string]int{}
-	names := map[int32]string{}
-	noProcess, notFound := map[string]int{}, map[string]int{}
+	a.top.Groups = a.labels
 	for _, s := range sockets {
 		g := Group{By: r.opts.GroupBy, Type: s.Type, Status: s.Status}
-		if !want[g.PerfLabel()] {
-			continue
-		}
-		label := g.Label()
-		holders := table.Holders[s.Inode]
+		i, ok := index[g.PerfLabel()]
 		switch {
+		case !ok:
 		case s.Pid != 0:
-			holders = []owners.Process{{Pid: s.Pid}}
+			a.count(owners.Process{Pid: s.Pid}, i)
 		case s.Inode == 0:
-			noProcess[label]++
-			continue
-		case len(holders) == 0:
-			notFound[label]++
-			continue
-		}
-		for _, h := range holders {
-			if byPid[h.Pid] == nil {
-				byPid[h.Pid] = map[string]int{}
-				names[h.Pid] = h.Name
-			}
-			byPid[h.Pid][label]++
+			a.noProcess[a.labels[i]]++
+		default:
+			a.inodes[s.Inode] = uint16(i)
 		}
 	}
-	for pid, counts := range byPid {
-		p := ProcessCount{Pid: pid, Name: names[pid], Groups: sortedCounts(counts)}
+	return a
+}
+
+// Wants reports whether a socket inode is one to attribute.
+func (a *Attribution) Wants(inode uint32) bool {
+	_, ok := a.inodes[inode]
+	return ok
+}
+
+// Held notes that p holds the socket inode (owners.Find's callback).
+func (a *Attribution) Held(p owners.Process, inode uint32) {
+	i := a.inodes[inode]
+	a.inodes[inode] = i | seen
+	a.count(p, int(i&^seen))
+}
+
+// count counts one socket of group i for p.
+func (a *Attribution) count(p owners.Process, i int) {
+	if a.byPid[p.Pid] == nil {
+		a.byPid[p.Pid] = map[int]int{}
+		a.names[p.Pid] = p.Name
+	}
+	a.byPid[p.Pid][i]++
+}
+
+// Top names the n processes holding the most sockets; unreadable is how many
+// processes owners.Find could not read.
+func (a *Attribution) Top(n, unreadable int) *Top {
+	top := a.top
+	top.Unreadable = unreadable
+	for pid, counts := range a.byPid {
+		byLabel := map[string]int{}
+		for i, c := range counts {
+			byLabel[a.labels[i]] = c
+		}
+		p := ProcessCount{Pid: pid, Name: a.names[pid], Groups: sortedCounts(byLabel)}
 		if p.Name == "" {
 			p.Name = owners.Name(pid)
 		}
@@ -94,7 +130,13 @@ func (r Report) Top(n int, sockets []collect.Socket, table owners.Table) *Top {
 		return a.Pid < b.Pid
 	})
 	top.Processes = top.Processes[:min(n, len(top.Processes))]
-	top.NoProcess, top.NotFound = sortedCounts(noProcess), sortedCounts(notFound)
+	notFound := map[string]int{}
+	for _, i := range a.inodes {
+		if i&seen == 0 {
+			notFound[a.labels[i]]++
+		}
+	}
+	top.NoProcess, top.NotFound = sortedCounts(a.noProcess), sortedCounts(notFound)
 	return top
 }
 
