@@ -349,7 +349,19 @@ func parseArgs(args []string) (config, error) {
 		return cfg, errors.New("--conn-type unix: unix sockets have no ports or IP addresses to select by")
 	}
 	cfg.report.Filter = cfg.filter
-	cfg.report.ScopeText = scopeText(args)
+	var scope []string // the scoping options as given, for "No connections ..."
+	for _, o := range []struct {
+		name   string
+		values []string
+	}{{"--local-port", *localPorts}, {"--remote-port", *remotePorts}, {"--local-address", *localAddrs},
+		{"--remote-address", *remoteAddrs}, {"--netns", []string{*netns}}} {
+		for _, v := range o.values {
+			if v != "" {
+				scope = append(scope, o.name+" "+v)
+			}
+		}
+	}
+	cfg.report.ScopeText = strings.Join(scope, " ")
 
 	if cfg.report.Warning, err = report.ParseThresholds(*warning); err != nil {
 		return cfg, fmt.Errorf("--warning: %w", err)
@@ -400,23 +412,6 @@ func splitList(values []string) []string {
 		}
 	}
 	return out
-}
-
-// scopeText repeats the scoping options as given, for "No connections ...".
-func scopeText(args []string) string {
-	var parts []string
-	for i := 0; i < len(args); i++ {
-		for _, o := range []string{"--local-port", "--remote-port", "--local-address", "--remote-address", "--netns"} {
-			switch {
-			case args[i] == o && i+1 < len(args):
-				parts = append(parts, o+" "+args[i+1])
-				i++
-			case strings.HasPrefix(args[i], o+"="):
-				parts = append(parts, strings.Replace(args[i], "=", " ", 1))
-			}
-		}
-	}
-	return strings.Join(parts, " ")
 }
 
 // parseChoices reads a repeatable option whose values may be comma lists, in

@@ -16,8 +16,9 @@ import (
 	"strings"
 )
 
-// Procfs counts from /proc/net/{tcp,tcp6,udp,udp6}: the fallback when
-// sock_diag is refused. It reads only the state column of each line.
+// Procfs counts from /proc/net/{tcp,tcp6,udp,udp6,unix}: the fallback when
+// sock_diag is refused. It parses a line's state and inode, and its addresses
+// only when a scoping option asks.
 type Procfs struct {
 	Dir string // "/proc/net" when empty; tests point it at testdata
 }
