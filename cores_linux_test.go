@@ -118,8 +118,13 @@ func TestMonitoringCores(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(plugins, "network-connections"), data, 0o755); err != nil {
-		t.Fatal(err)
+	// network-connections.exe stands in for the Windows build under the
+	// Windows command, whose arguments are what is tested here; that build
+	// prints what this one prints (TestWindowsBuildUnderWine).
+	for _, name := range []string{"network-connections", "network-connections.exe"} {
+		if err := os.WriteFile(filepath.Join(plugins, name), data, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	repo, _ := os.Getwd()
 	t.Run("icinga2", func(t *testing.T) { testIcinga2(t, repo, plugins) })
@@ -163,6 +168,13 @@ func testIcinga2(t *testing.T, repo, plugins string) {
 		}
 		fmt.Fprintf(&conf, "}\n")
 	}
+	// The Windows command, with the "ok" service's variables.
+	fmt.Fprintf(&conf, "object Service \"windows-command\" {\n  host_name = \"test\"\n  check_command = \"network-connections-windows\"\n  check_interval = 1s\n  retry_interval = 1s\n"+
+		"  vars.network_connections_conn_type = [ \"tcp\" ]\n  vars.network_connections_conn_status = [ \"listen\" ]\n  vars.network_connections_warning = \"10\"\n}\n")
+	names := []string{"windows-command"}
+	for _, s := range coreServices {
+		names = append(names, s.name)
+	}
 	confFile := filepath.Join(dir, "icinga2.conf")
 	if err := os.WriteFile(confFile, []byte(conf.String()), 0o644); err != nil {
 		t.Fatal(err)
@@ -190,8 +202,8 @@ func testIcinga2(t *testing.T, repo, plugins string) {
 			b, _ := os.ReadFile(f)
 			seen = append(seen, b...)
 		}
-		for _, s := range coreServices {
-			if !bytes.Contains(seen, []byte(s.name+"\n")) {
+		for _, name := range names {
+			if !bytes.Contains(seen, []byte(name+"\n")) {
 				return false
 			}
 		}
@@ -204,6 +216,9 @@ func testIcinga2(t *testing.T, repo, plugins string) {
 		if got, ok := results["test!"+s.name]; !ok || got != s.icinga2 {
 			t.Errorf("service %s: icinga2 recorded %+v, want %+v", s.name, got, s.icinga2)
 		}
+	}
+	if got, want := results["test!windows-command"], coreServices[0].icinga2; got != want {
+		t.Errorf("service windows-command: icinga2 recorded %+v, want %+v", got, want)
 	}
 }
 

@@ -136,6 +136,7 @@ type Socket struct {
 	Status Status
 	Inode  uint32 // 0: none (TIME_WAIT and request sockets belong to no file)
 	Pid    int32  // the owner, where the collector knows it (gopsutil); else 0
+	Kernel bool   // no process holds it: TIME_WAIT, not yet accepted, orphaned
 }
 
 // CountSockets counts a list.
@@ -166,7 +167,7 @@ func newTally(list *[]Socket) *tally {
 func (y *tally) add(t Type, s Status, inode uint32) {
 	y.row[s]++
 	if y.list != nil {
-		*y.list = append(*y.list, Socket{Type: t, Status: s, Inode: inode})
+		*y.list = append(*y.list, Socket{Type: t, Status: s, Inode: inode, Kernel: inode == 0})
 	}
 }
 

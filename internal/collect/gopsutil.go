@@ -1,3 +1,5 @@
+//go:build linux || windows
+
 package collect
 
 import (
@@ -41,8 +43,7 @@ func (Gopsutil) List(ctx context.Context, f Filter) ([]Socket, error) {
 		}
 	}
 	for _, kind := range kinds {
-		// WithoutUids: the owner's uid costs a file read per socket.
-		cs, err := net.ConnectionsWithoutUidsWithContext(ctx, kind)
+		cs, err := gopsutilConnections(ctx, kind)
 		if err != nil {
 			return nil, gopsutilError(kind, err)
 		}
@@ -59,8 +60,8 @@ func gopsutilError(kind string, err error) error {
 	return fmt.Errorf("gopsutil %s connections: %w", kind, err)
 }
 
-// connKey identifies one socket among gopsutil's entries, which on macOS and
-// FreeBSD (lsof) come once per process holding the socket.
+// connKey identifies one socket among gopsutil's entries, which on Linux come
+// once per process holding the socket (and /proc/net may repeat a line).
 type connKey struct {
 	family, typ  uint32
 	laddr, raddr net.Addr
@@ -73,7 +74,7 @@ func listConnections(conns []net.ConnectionStat, f Filter) ([]Socket, error) {
 	seen := make(map[connKey]bool, len(conns))
 	for _, conn := range conns {
 		k := connKey{conn.Family, conn.Type, conn.Laddr, conn.Raddr, conn.Status}
-		if seen[k] {
+		if !gopsutilRowIsSocket && seen[k] {
 			continue
 		}
 		seen[k] = true
@@ -98,16 +99,38 @@ func listConnections(conns []net.ConnectionStat, f Filter) ([]Socket, error) {
 			}
 		}
 		if f.Has(t, s) && (!f.Scoped() || matchGopsutil(conn, f)) {
-			list = append(list, Socket{Type: t, Status: s, Pid: conn.Pid})
+			// gopsutil gives pid 0 both for the kernel's sockets and for
+			// those whose owner it may not read: only these states are
+			// surely the kernel's.
+			kernel := conn.Pid == 0 && (s == TimeWait || s == SynRecv)
+			list = append(list, Socket{Type: t, Status: s, Pid: conn.Pid, Kernel: kernel})
 		}
 	}
 	return list, nil
 }
 
 func matchGopsutil(conn net.ConnectionStat, f Filter) bool {
-	local, _ := netip.ParseAddr(conn.Laddr.IP) // unparsable: matches no prefix
-	remote, _ := netip.ParseAddr(conn.Raddr.IP)
+	local := gopsutilAddr(conn.Family, conn.Laddr.IP)
+	remote := gopsutilAddr(conn.Family, conn.Raddr.IP)
 	return f.Local.Match(local, uint16(conn.Laddr.Port)) && f.Remote.Match(remote, uint16(conn.Raddr.Port))
+}
+
+// gopsutilAddr parses an address as the socket holds it: gopsutil prints an
+// IPv4-mapped address of an IPv6 socket as plain IPv4 (127.0.0.1), which
+// would then miss ::ffff:127.0.0.1 and ::/0. Unparsable matches no prefix.
+// Windows' UDP rows carry no remote address: as on Linux, an unconnected
+// socket's is the unspecified address.
+func gopsutilAddr(family uint32, s string) netip.Addr {
+	if s == "" && family == syscall.AF_INET {
+		return netip.IPv4Unspecified()
+	} else if s == "" {
+		return netip.IPv6Unspecified()
+	}
+	a, _ := netip.ParseAddr(s)
+	if family == syscall.AF_INET6 && a.Is4() {
+		return netip.AddrFrom16(a.As16())
+	}
+	return a
 }
 
 // gopsutilStatus maps the state names of every platform's gopsutil (Linux

@@ -44,6 +44,7 @@ type Attribution struct {
 	byPid     map[int32]map[int]int
 	names     map[int32]string
 	noProcess map[string]int
+	notFound  map[string]int // sockets the collector found no owner for
 }
 
 const seen = 1 << 15
@@ -53,7 +54,7 @@ const seen = 1 << 15
 // no process can hold (inode 0) are tallied here.
 func (r Report) Attribute(sockets []collect.Socket) *Attribution {
 	a := &Attribution{top: &Top{Processes: []ProcessCount{}}, inodes: map[uint32]uint16{},
-		byPid: map[int32]map[int]int{}, names: map[int32]string{}, noProcess: map[string]int{}}
+		byPid: map[int32]map[int]int{}, names: map[int32]string{}, noProcess: map[string]int{}, notFound: map[string]int{}}
 	for _, g := range r.Groups {
 		a.top.Alerting = a.top.Alerting || g.State != OK
 	}
@@ -72,8 +73,10 @@ func (r Report) Attribute(sockets []collect.Socket) *Attribution {
 		case !ok:
 		case s.Pid != 0:
 			a.count(owners.Process{Pid: s.Pid}, i)
-		case s.Inode == 0:
+		case s.Kernel:
 			a.noProcess[a.labels[i]]++
+		case s.Inode == 0:
+			a.notFound[a.labels[i]]++
 		default:
 			a.inodes[s.Inode] = uint16(i)
 		}
@@ -130,7 +133,7 @@ func (a *Attribution) Top(n, unreadable int) *Top {
 		return a.Pid < b.Pid
 	})
 	top.Processes = top.Processes[:min(n, len(top.Processes))]
-	notFound := map[string]int{}
+	notFound := a.notFound
 	for _, i := range a.inodes {
 		if i&seen == 0 {
 			notFound[a.labels[i]]++
