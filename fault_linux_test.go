@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -142,6 +143,71 @@ func TestSyscalls(t *testing.T) {
 		}
 		if execs != 1 {
 			t.Errorf("%q: %d execve, want 1 (itself):\n%s", args, execs, b)
+		}
+	}
+}
+
+// A SIGTERM at any moment of a check: its own line with exit 0-2, or the
+// UNKNOWN line with exit 3; never an exit code without its line. Killed by
+// the signal itself (before the handler exists) is allowed, with no output.
+func TestSIGTERMAnyMoment(t *testing.T) {
+	const runs = 300
+	var codes [4]int
+	killed := 0
+	for i := range runs {
+		cmd := exec.Command(binary, "--conn-type", "tcp", "-w", "0")
+		var out strings.Builder
+		cmd.Stdout = &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Spread the signal over a check's life, start-up to exit (a few ms).
+		time.Sleep(time.Duration(i%40) * 100 * time.Microsecond)
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		code, stdout := cmd.ProcessState.ExitCode(), out.String()
+		switch {
+		case code == -1 && stdout == "":
+			killed++
+		case code == 3 && strings.HasPrefix(stdout, "UNKNOWN: stopped by signal 15") && strings.Count(stdout, "\n") == 1:
+			codes[3]++
+		case code >= 0 && code <= 2 && stdout != "" && !strings.HasPrefix(stdout, "UNKNOWN"):
+			codes[code]++
+		default:
+			t.Errorf("run %d: exit %d with stdout %q", i, code, stdout)
+		}
+	}
+	t.Logf("%d runs: killed before the handler %d, UNKNOWN %d, the check's own result %d", runs, killed, codes[3], codes[0]+codes[1]+codes[2])
+}
+
+// Too few file descriptors: one UNKNOWN line naming the limit, exit 3, and
+// nothing on stderr, for every limit up to what the check needs.
+func TestFewFileDescriptors(t *testing.T) {
+	prlimit, err := exec.LookPath("prlimit")
+	if err != nil {
+		t.Skip("needs prlimit (util-linux)")
+	}
+	for _, n := range []int{3, 4, 5, 6, 7, 10, 15} {
+		out := filepath.Join(t.TempDir(), "out")
+		// Files, not pipes, for stdout and stderr: fds 0-2 and no more.
+		stdoutFile, err := os.Create(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stderrFile, err := os.Create(out + ".err")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(prlimit, "--nofile="+strconv.Itoa(n), "--", binary)
+		cmd.Stdout, cmd.Stderr = stdoutFile, stderrFile
+		err = cmd.Run()
+		stdoutFile.Close()
+		stderrFile.Close()
+		stdout, _ := os.ReadFile(out)
+		stderr, _ := os.ReadFile(out + ".err")
+		want := "UNKNOWN: the limit of open files is " + strconv.Itoa(n) + " (ulimit -n); the check needs at least 16\n"
+		if cmd.ProcessState.ExitCode() != 3 || string(stdout) != want || len(stderr) != 0 {
+			t.Errorf("ulimit -n %d: %v, stdout %q, stderr %q; want exit 3 and %q", n, err, stdout, stderr, want)
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	flag "github.com/spf13/pflag"
 
@@ -28,50 +29,73 @@ var version = "dev"
 const name = "network-connections"
 
 func main() {
+	// Go's runtime dies with a stack trace when it cannot get the two file
+	// descriptors its poller needs: check the limit before anything opens one.
+	if err := enoughFiles(); err != nil {
+		fmt.Fprintf(os.Stdout, "UNKNOWN: %s\n", oneLine(err.Error()))
+		os.Exit(int(report.Unknown))
+	}
 	out := &onceWriter{w: os.Stdout}
-	// The core sends SIGTERM when its timeout expires: say so, as UNKNOWN.
+	// The core sends SIGTERM when its timeout expires: say so, as UNKNOWN,
+	// unless the check's own output has begun; then that output and its
+	// exit code stand.
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 	go func() {
 		s := <-sig
-		if out.claim() {
+		out.interrupt(func(w io.Writer) {
 			msg := fmt.Sprintf("stopped by signal %d (%s) before the check finished", s.(syscall.Signal), s)
 			if wantsJSON(os.Args[1:]) {
-				report.WriteJSONError(os.Stdout, msg)
+				report.WriteJSONError(w, msg)
 			} else {
-				fmt.Fprintf(os.Stdout, "UNKNOWN: %s\n", msg)
+				fmt.Fprintf(w, "UNKNOWN: %s\n", msg)
 			}
-			os.Exit(int(report.Unknown))
-		}
+		})
 	}()
-	os.Exit(run(os.Args[1:], out))
+	out.exit(run(os.Args[1:], out))
 }
 
-// onceWriter lets either the check or a signal handler write the output,
-// never both.
+// onceWriter lets either the check or a signal handler write the output and
+// choose the exit code, never both: whichever begins first ends the process.
 type onceWriter struct {
-	mu      sync.Mutex
-	w       io.Writer
-	wrote   bool
-	claimed bool
+	mu          sync.Mutex
+	w           io.Writer
+	wrote       bool // the check has begun its output
+	interrupted bool // the signal handler has taken over
 }
 
 func (o *onceWriter) Write(b []byte) (int, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.claimed {
+	if o.interrupted {
 		return len(b), nil
 	}
 	o.wrote = true
 	return o.w.Write(b)
 }
 
-// claim reports whether the signal handler may write: nothing was yet.
-func (o *onceWriter) claim() bool {
+// exit ends the process with the check's code, unless the signal handler
+// took over: then it waits for the handler's exit.
+func (o *onceWriter) exit(code int) {
 	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.claimed = !o.wrote
-	return o.claimed
+	if o.interrupted {
+		o.mu.Unlock()
+		select {}
+	}
+	os.Exit(code) // holding the lock: the handler cannot begin now
+}
+
+// interrupt writes the handler's output and exits 3, unless the check's
+// output has begun.
+func (o *onceWriter) interrupt(write func(io.Writer)) {
+	o.mu.Lock()
+	if o.wrote {
+		o.mu.Unlock()
+		return
+	}
+	o.interrupted = true
+	write(o.w)
+	os.Exit(int(report.Unknown)) // holding the lock: the check's exit waits
 }
 
 const usage = `Usage: network-connections [options]
@@ -248,17 +272,22 @@ func given(th report.Thresholds) string {
 }
 
 // wantsJSON looks for --format json before parsing, so that even a parse
-// error comes out as JSON.
+// error comes out as JSON. The last --format wins, as for the parser.
 func wantsJSON(args []string) bool {
-	for i, a := range args {
-		if a == "--" {
-			break
-		}
-		if strings.EqualFold(a, "--format=json") || a == "--format" && i+1 < len(args) && strings.EqualFold(args[i+1], "json") {
-			return true
+	json := false
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return json
+		case strings.HasPrefix(a, "--format="):
+			json = strings.EqualFold(a[len("--format="):], "json")
+		case a == "--format" && i+1 < len(args):
+			i++
+			json = strings.EqualFold(args[i], "json")
 		}
 	}
-	return false
+	return json
 }
 
 // within runs fn, giving up when the timeout expires: the core would kill
@@ -372,6 +401,12 @@ func parseArgs(args []string) (config, error) {
 	if cfg.report.GroupBy, err = report.ParseGroupBy(*groupBy); err != nil {
 		return cfg, fmt.Errorf("--group-by: %w", err)
 	}
+	if err := cfg.report.Warning.Check(cfg.report.GroupBy, cfg.filter); err != nil {
+		return cfg, fmt.Errorf("--warning %w", err)
+	}
+	if err := cfg.report.Critical.Check(cfg.report.GroupBy, cfg.filter); err != nil {
+		return cfg, fmt.Errorf("--critical %w", err)
+	}
 	cfg.backend = strings.ToLower(*backend)
 	if cfg.collector, err = collect.New(cfg.backend, *netns); err != nil {
 		return cfg, fmt.Errorf("--backend: %w", err)
@@ -452,7 +487,68 @@ func parseChoices[T collect.Type | collect.Status](values []string, option strin
 }
 
 // oneLine keeps an error to one line (the core shows only the first) with
-// no '|', which would start perfdata: a bad value may hold one.
+// no '|', which would start perfdata: a bad value may hold one. A huge value
+// is cut to what a core shows.
 func oneLine(s string) string {
-	return strings.ReplaceAll(strings.Join(strings.Fields(s), " "), "|", "¦")
+	return strings.ReplaceAll(cutLong(strings.Join(strings.Fields(s), " ")), "|", "¦")
+}
+
+// The most of one quoted value, and of a whole message, that an UNKNOWN line
+// shows: cores show a few hundred characters, and a 100 KB value echoed whole
+// buries the reason.
+const (
+	maxShownValue   = 200
+	maxShownMessage = 1000
+)
+
+// cutLong cuts each quoted value ("...", as %q writes it) longer than
+// maxShownValue, saying so, then the message to maxShownMessage.
+func cutLong(s string) string {
+	var b strings.Builder
+	for {
+		start := strings.IndexByte(s, '"')
+		if start < 0 {
+			b.WriteString(s)
+			break
+		}
+		end := start + 1
+		for end < len(s) && s[end] != '"' {
+			if s[end] == '\\' {
+				end++
+			}
+			end++
+		}
+		if end >= len(s) { // unterminated: no value to cut
+			b.WriteString(s)
+			break
+		}
+		b.WriteString(s[:start])
+		if q := s[start+1 : end]; len(q) > maxShownValue {
+			fmt.Fprintf(&b, "%q... (cut: %d characters)", cutAt(q, maxShownValue), len(q))
+		} else {
+			b.WriteString(s[start : end+1])
+		}
+		s = s[end+1:]
+	}
+	out := b.String()
+	if len(out) > maxShownMessage {
+		out = cutAt(out, maxShownMessage) + fmt.Sprintf("... (cut: %d characters)", len(out))
+	}
+	return out
+}
+
+// cutAt cuts s to at most n bytes, whole UTF-8 characters and no half of a
+// backslash escape.
+func cutAt(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	s = s[:n]
+	if i := strings.LastIndexByte(s, '\\'); i >= 0 && i >= len(s)-4 {
+		s = s[:i]
+	}
+	return s
 }

@@ -11,77 +11,164 @@ import (
 // Thresholds are the ranges of one kind (warning or critical): a plain range
 // for every group, and ranges for the groups a selector names.
 type Thresholds struct {
-	Plain    threshold.Range
-	byLabel  map[string]threshold.Range // "tcp6_established", "total"
-	byStatus map[collect.Status]threshold.Range
-	byType   map[collect.Type]threshold.Range
-	given    []string
+	Plain     threshold.Range
+	selectors []selector // in the order given, each key once (the last wins)
+	given     []string
+}
+
+// selector names groups: a status, a type, one type and status (a label such
+// as tcp6_established), or the total.
+type selector struct {
+	kind  selectorKind
+	typ   collect.Type
+	state collect.Status
+	text  string // the value as given, for errors
+	r     threshold.Range
+}
+
+type selectorKind int
+
+const (
+	byStatus selectorKind = iota
+	byType
+	byLabel
+	byTotal
+)
+
+func (s selector) sameKey(o selector) bool {
+	return s.kind == o.kind && s.typ == o.typ && s.state == o.state
 }
 
 // Given is the values as the user gave them.
 func (th Thresholds) Given() []string { return th.given }
 
 // ParseThresholds reads the values of a repeated -w or -c: "RANGE" or
-// "SELECTOR=RANGE", where the selector is a status, a type or a group label
-// (tcp6_ESTABLISHED), in any case. Given twice, the later one wins.
+// "SELECTOR=RANGE", where the selector is a status, a type, a group label
+// (tcp6_ESTABLISHED, tcp6_close-wait) or total, in any case, with _ or -
+// between words. Given twice, in any spelling, the later one wins.
 func ParseThresholds(values []string) (Thresholds, error) {
-	th := Thresholds{byLabel: map[string]threshold.Range{}, byStatus: map[collect.Status]threshold.Range{}, byType: map[collect.Type]threshold.Range{}, given: values}
+	th := Thresholds{given: values}
 	for _, v := range values {
-		selector, text, hasSelector := strings.Cut(v, "=")
+		text, r, hasSelector := strings.Cut(v, "=")
 		if !hasSelector {
-			text = v
+			r = v
 		}
-		r, err := threshold.Parse(text)
+		rng, err := threshold.Parse(r)
 		if err != nil {
 			return th, err
 		}
 		if !hasSelector {
-			th.Plain = r
+			th.Plain = rng
 			continue
 		}
-		sel := strings.ToLower(selector)
-		if s, err := collect.ParseStatus(sel); err == nil {
-			th.byStatus[s] = r
-		} else if t, err := collect.ParseType(sel); err == nil {
-			th.byType[t] = r
-		} else if isLabel(sel) {
-			th.byLabel[sel] = r
-		} else {
-			return th, fmt.Errorf("%q: unknown selector %q (want a status, a type, a group label such as tcp6_established, or total)", v, selector)
+		sel, ok := parseSelector(text)
+		if !ok {
+			return th, fmt.Errorf("%q: unknown selector %q (want a status, a type, a group label such as tcp6_established, or total)", v, text)
 		}
+		sel.text, sel.r = v, rng
+		th.selectors = append(deleteKey(th.selectors, sel), sel)
 	}
 	return th, nil
 }
 
-// isLabel reports whether sel names a type+status group or the total.
-func isLabel(sel string) bool {
-	if sel == "total" {
-		return true
+func deleteKey(sels []selector, s selector) []selector {
+	out := sels[:0]
+	for _, o := range sels {
+		if !o.sameKey(s) {
+			out = append(out, o)
+		}
 	}
-	typ, status, ok := strings.Cut(sel, "_")
-	if !ok {
-		return false
+	return out
+}
+
+func parseSelector(text string) (selector, bool) {
+	if strings.EqualFold(text, "total") {
+		return selector{kind: byTotal}, true
 	}
-	t, err1 := collect.ParseType(typ)
-	s, err2 := collect.ParseStatus(status)
-	return err1 == nil && err2 == nil && t.CanHave(s)
+	if s, err := collect.ParseStatus(text); err == nil {
+		return selector{kind: byStatus, state: s}, true
+	}
+	if t, err := collect.ParseType(text); err == nil {
+		return selector{kind: byType, typ: t}, true
+	}
+	for t := range collect.NumTypes {
+		name := t.String()
+		if len(text) <= len(name)+1 || !strings.EqualFold(text[:len(name)], name) || !strings.ContainsRune("_-", rune(text[len(name)])) {
+			continue
+		}
+		if s, err := collect.ParseStatus(text[len(name)+1:]); err == nil && t.CanHave(s) {
+			return selector{kind: byLabel, typ: t, state: s}, true
+		}
+	}
+	return selector{}, false
+}
+
+// Check refuses a selector that names no group under the grouping and the
+// filter in force: it would be accepted and never apply.
+func (th Thresholds) Check(by GroupBy, f collect.Filter) error {
+	for _, s := range th.selectors {
+		var why string
+		switch {
+		case s.kind == byTotal && by != ByNone:
+			why = fmt.Sprintf("total is the one group of --group-by none, not of --group-by %s (a plain range covers every group)", by)
+		case s.kind == byLabel && by != ByTypeStatus:
+			why = fmt.Sprintf("groups of one type and status exist with --group-by type,status, not with --group-by %s", by)
+		case s.kind == byStatus && !by.status():
+			why = fmt.Sprintf("--group-by %s makes no groups by status", by)
+		case s.kind == byType && !by.typ():
+			why = fmt.Sprintf("--group-by %s makes no groups by type", by)
+		case !s.canMatch(f):
+			why = "the --conn-type and --conn-status in force count no such sockets"
+		}
+		if why != "" {
+			return fmt.Errorf("%q names no group: %s", s.text, why)
+		}
+	}
+	return nil
+}
+
+// canMatch reports whether a socket the filter counts can be in s's groups.
+func (s selector) canMatch(f collect.Filter) bool {
+	for t := range collect.NumTypes {
+		for st := range collect.Status(collect.NumStatuses) {
+			if !f.Has(t, st) || !t.CanHave(st) {
+				continue
+			}
+			switch {
+			case s.kind == byTotal,
+				s.kind == byStatus && st == s.state,
+				s.kind == byType && t == s.typ,
+				s.kind == byLabel && t == s.typ && st == s.state:
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // For returns the range that applies to g: the most specific selector that
-// names it (its label, then its status, then its type), else the plain range.
+// names it (its label or the total, then its status, then its type), else
+// the plain range.
 func (th Thresholds) For(g Group) threshold.Range {
-	if r, ok := th.byLabel[strings.ToLower(g.PerfLabel())]; ok {
-		return r
-	}
-	if g.By.status() {
-		if r, ok := th.byStatus[g.Status]; ok {
-			return r
-		}
-	}
-	if g.By.typ() {
-		if r, ok := th.byType[g.Type]; ok {
-			return r
+	for _, kind := range []selectorKind{byLabel, byTotal, byStatus, byType} {
+		for _, s := range th.selectors {
+			if s.kind == kind && s.names(g) {
+				return s.r
+			}
 		}
 	}
 	return th.Plain
+}
+
+// names reports whether s selects group g.
+func (s selector) names(g Group) bool {
+	switch s.kind {
+	case byLabel:
+		return g.By == ByTypeStatus && g.Type == s.typ && g.Status == s.state
+	case byTotal:
+		return g.By == ByNone
+	case byStatus:
+		return g.By.status() && g.Status == s.state
+	}
+	return g.By.typ() && g.Type == s.typ
 }
