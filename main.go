@@ -386,11 +386,11 @@ func parseArgs(args []string) (config, error) {
 		{"--remote-address", *remoteAddrs}, {"--netns", []string{*netns}}} {
 		for _, v := range o.values {
 			if v != "" {
-				scope = append(scope, o.name+" "+v)
+				scope = append(scope, o.name+" "+shown(v))
 			}
 		}
 	}
-	cfg.report.ScopeText = strings.Join(scope, " ")
+	cfg.report.ScopeText = shown(strings.Join(scope, " "))
 
 	if cfg.report.Warning, err = report.ParseThresholds(*warning); err != nil {
 		return cfg, fmt.Errorf("--warning: %w", err)
@@ -524,7 +524,7 @@ func cutLong(s string) string {
 		}
 		b.WriteString(s[:start])
 		if q := s[start+1 : end]; len(q) > maxShownValue {
-			fmt.Fprintf(&b, "%q... (cut: %d characters)", cutAt(q, maxShownValue), len(q))
+			b.WriteString(`"` + shown(q) + `"`)
 		} else {
 			b.WriteString(s[start : end+1])
 		}
@@ -535,6 +535,14 @@ func cutLong(s string) string {
 		out = cutAt(out, maxShownMessage) + fmt.Sprintf("... (cut: %d characters)", len(out))
 	}
 	return out
+}
+
+// shown is a value as messages show it: cut to maxShownValue, saying so.
+func shown(v string) string {
+	if len(v) <= maxShownValue {
+		return v
+	}
+	return fmt.Sprintf("%s... (cut: %d characters)", cutAt(v, maxShownValue), len(v))
 }
 
 // cutAt cuts s to at most n bytes, whole UTF-8 characters and no half of a

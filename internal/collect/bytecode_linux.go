@@ -24,7 +24,25 @@ const (
 	inetDiagReqBytecode = 1 // INET_DIAG_REQ_BYTECODE
 )
 
+// maxBytecode is the longest program a request can carry: its attribute's
+// length is 16 bits and counts its own 4-byte header. Every jump in a program
+// that fits fits in its 16 bits too.
+const maxBytecode = 1<<16 - 1 - 4
+
+// kernelFilter is f as a dump asks for it: the endpoints merged and compiled,
+// or, where the program would not fit, marked to be matched here, on the
+// addresses each message carries.
+func kernelFilter(f Filter) Filter {
+	f.Local, f.Remote = f.Local.merged(), f.Remote.merged()
+	f.prog, f.inProcess = bytecode(f), false
+	if len(f.prog) > maxBytecode {
+		f.prog, f.inProcess = nil, true
+	}
+	return f
+}
+
 // bytecode compiles the filter's endpoints, or returns nil when it has none.
+// Its size is linear in the number of values (16 to 32 bytes each).
 func bytecode(f Filter) []byte {
 	var prog []byte
 	for _, side := range []struct {
@@ -32,18 +50,18 @@ func bytecode(f Filter) []byte {
 		ge, le, hc uint8
 	}{{f.Local, bcSGE, bcSLE, bcSCond}, {f.Remote, bcDGE, bcDLE, bcDCond}} {
 		if len(side.e.Ports) > 0 {
-			var ports []byte
-			for _, r := range side.e.Ports {
-				ports = bcOr(ports, bcAnd(bcPort(side.ge, r.First), bcPort(side.le, r.Last)))
+			ports := make([][]byte, len(side.e.Ports))
+			for i, r := range side.e.Ports {
+				ports[i] = bcAnd(bcPort(side.ge, r.First), bcPort(side.le, r.Last))
 			}
-			prog = bcAnd(prog, ports)
+			prog = bcAnd(prog, bcAny(ports))
 		}
 		if len(side.e.Prefixes) > 0 {
-			var addrs []byte
-			for _, p := range side.e.Prefixes {
-				addrs = bcOr(addrs, bcHost(side.hc, p))
+			addrs := make([][]byte, len(side.e.Prefixes))
+			for i, p := range side.e.Prefixes {
+				addrs[i] = bcHost(side.hc, p)
 			}
-			prog = bcAnd(prog, addrs)
+			prog = bcAnd(prog, bcAny(addrs))
 		}
 	}
 	return prog
@@ -90,12 +108,22 @@ func bcAnd(a, b []byte) []byte {
 	return out
 }
 
-// bcOr runs a; where it accepts, a jump skips b; where it rejects, b runs.
-func bcOr(a, b []byte) []byte {
-	if a == nil {
-		return b
+// bcAny accepts where any of progs accepts. Each runs in turn: where one
+// rejects (a jump 4 past its end) the next runs; where one accepts, a jump
+// skips the rest. Written in one pass: chaining pairs would copy the program
+// once for each value.
+func bcAny(progs [][]byte) []byte {
+	size := 4 * (len(progs) - 1)
+	for _, p := range progs {
+		size += len(p)
 	}
-	out := append([]byte(nil), a...)
-	out = bcOp(out, bcJmp, 4, uint16(len(b)+4))
-	return append(out, b...)
+	out := make([]byte, 0, size)
+	for i, p := range progs {
+		out = append(out, p...)
+		if i < len(progs)-1 {
+			// From this jump to the end of the whole: itself and the rest.
+			out = bcOp(out, bcJmp, 4, uint16(size-len(out)))
+		}
+	}
+	return out
 }

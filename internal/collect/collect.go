@@ -96,6 +96,11 @@ type Filter struct {
 	Statuses uint16 // bit 1<<Status, the same bitmask sock_diag takes
 	Local    Endpoint
 	Remote   Endpoint
+
+	// Set by kernelFilter for a dump: the endpoints' bytecode, or inProcess
+	// when the program would pass what the kernel takes.
+	prog      []byte
+	inProcess bool
 }
 
 // All counts every inet type (not unix, as the original) and status.

@@ -160,6 +160,15 @@ func countLine(l []byte, t Type, f Filter, y *tally, seen *lines) error {
 		if !ok1 || !ok2 {
 			return fmt.Errorf("bad flags or state in line %q", l)
 		}
+		if n < 7 {
+			return fmt.Errorf("no inode column in line %q", l)
+		}
+		// Inode 0: a connection in a listener's queue, not yet accepted
+		// (St 02). It is no socket of a process yet; unix_diag and ss do
+		// not show it either.
+		if string(fields[6]) == "0" {
+			return nil
+		}
 		s := None
 		switch {
 		case flags&soAcceptCon != 0:

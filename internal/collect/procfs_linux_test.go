@@ -59,6 +59,15 @@ func TestCountProcNet(t *testing.T) {
 			"   1: 0100007F:8987 0100007F:9F2E 06 00000000:00000000 00:00000000 00000000     0        0 0 1\n" +
 			"   1: 0100007F:8987 0100007F:9F2E 06 00000000:00000000 00:00000000 00000000     0        0 0 1\n", TCP, [NumStatuses]int{TimeWait: 2}, false},
 		{"truncated last line", header + strings.TrimSuffix(l("01"), "\n"), TCP, [NumStatuses]int{Established: 0}, true},
+		{"unix: listener, connected pair, unconnected; 3 not yet accepted (St 02, inode 0) are no sockets",
+			"Num       RefCount Protocol Flags    Type St Inode Path\n" +
+				"0000000000000001: 00000002 00000000 00010000 0001 01 500 /run/s\n" +
+				"0000000000000002: 00000003 00000000 00000000 0001 03 501\n" +
+				"0000000000000003: 00000003 00000000 00000000 0001 03 502 /run/s\n" +
+				"0000000000000004: 00000002 00000000 00000000 0002 01 503\n" +
+				"0000000000000005: 00000002 00000000 00000000 0001 02 0 /run/s\n" +
+				"0000000000000006: 00000002 00000000 00000000 0001 02 0 /run/s\n" +
+				"0000000000000007: 00000002 00000000 00000000 0001 02 0 /run/s\n", Unix, [NumStatuses]int{Listen: 1, Established: 2, None: 1}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

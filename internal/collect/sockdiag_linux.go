@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net/netip"
 
 	"golang.org/x/sys/unix"
 )
@@ -100,6 +101,9 @@ func openSockDiag() (*sockDiag, error) {
 	if err != nil {
 		return nil, &DumpError{Op: "socket", Err: err}
 	}
+	// Errors without the request echoed (Linux >= 4.2; older ones echo it,
+	// and countDump still finds the errno in a cut answer).
+	unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_CAP_ACK, 1)
 	return &sockDiag{fd: fd, buf: make([]byte, dumpBufSize)}, nil
 }
 
@@ -107,6 +111,7 @@ func (d *sockDiag) close() { unix.Close(d.fd) }
 
 // count dumps one type, retrying a dump the kernel marked as interrupted.
 func (d *sockDiag) count(t Type, f Filter, list *[]Socket) ([NumStatuses]int, error) {
+	f = kernelFilter(f)
 	y := newTally(list)
 	var err error
 	for range dumpRetries {
@@ -170,7 +175,7 @@ func dumpRequest(t Type, f Filter, seq uint32) []byte {
 	if t == Unix {
 		size = unixDiagReqLen
 	} else {
-		prog = bytecode(f)
+		prog = f.prog // from kernelFilter
 	}
 	b := make([]byte, nlmsgHdrLen+size, nlmsgHdrLen+size+4+len(prog))
 	ne := binary.NativeEndian
@@ -210,6 +215,13 @@ func countDump(b []byte, seq uint32, t Type, f Filter, y *tally) (done bool, err
 		msgLen := int(ne.Uint32(b[0:]))
 		typ := ne.Uint16(b[4:])
 		flags := ne.Uint16(b[6:])
+		// An error that echoes a long request may not fit the read; its
+		// errno, first, does: say that, not "truncated".
+		if typ == unix.NLMSG_ERROR && msgLen > len(b) && len(b) >= nlmsgHdrLen+4 && ne.Uint32(b[8:]) == seq {
+			if errno := -int32(ne.Uint32(b[nlmsgHdrLen:])); errno != 0 {
+				return false, unix.Errno(errno)
+			}
+		}
 		if msgLen < nlmsgHdrLen || msgLen > len(b) {
 			return false, fmt.Errorf("truncated message: length %d, %d bytes left", msgLen, len(b))
 		}
@@ -262,10 +274,32 @@ func countDump(b []byte, seq uint32, t Type, f Filter, y *tally) (done bool, err
 			case s >= NumStatuses:
 				continue // BOUND_INACTIVE and later: not shown in /proc/net/tcp either
 			}
-			if f.HasStatus(s) { // addresses and ports: the kernel ran the bytecode
+			// Addresses and ports: the kernel ran the bytecode, unless it
+			// was too long to send.
+			if f.HasStatus(s) && (!f.inProcess || matchDiagMsg(msg, f)) {
 				y.add(t, s, ne.Uint32(msg[68:])) // idiag_inode
 			}
 		}
 	}
 	return false, nil
+}
+
+// matchDiagMsg matches an inet_diag_msg's addresses and ports (struct
+// inet_diag_sockid, in network byte order) with the filter's endpoints.
+func matchDiagMsg(msg []byte, f Filter) bool {
+	const (
+		family = 0  // idiag_family
+		sport  = 4  // id.idiag_sport
+		dport  = 6  // id.idiag_dport
+		src    = 8  // id.idiag_src, 16 bytes; IPv4 in the first 4
+		dst    = 24 // id.idiag_dst
+	)
+	addr := func(at int) netip.Addr {
+		if msg[family] == unix.AF_INET {
+			return netip.AddrFrom4([4]byte(msg[at : at+4]))
+		}
+		return netip.AddrFrom16([16]byte(msg[at : at+16]))
+	}
+	be := binary.BigEndian
+	return f.Local.Match(addr(src), be.Uint16(msg[sport:])) && f.Remote.Match(addr(dst), be.Uint16(msg[dport:]))
 }

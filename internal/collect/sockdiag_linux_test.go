@@ -1,6 +1,7 @@
 package collect
 
 import (
+	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
@@ -126,5 +127,23 @@ func TestRefused(t *testing.T) {
 	}
 	if got := (&DumpError{Op: "dump udp", Err: unix.ENOENT}).Error(); got != "sock_diag dump udp: no such file or directory" {
 		t.Errorf("Error() = %q", got)
+	}
+}
+
+// The kernel's error for a request it refuses echoes the request; a long one
+// does not fit the read. The errno is what the check must report.
+func TestCountDumpErrorCutShort(t *testing.T) {
+	msg := make([]byte, 65536)
+	ne := binary.NativeEndian
+	ne.PutUint32(msg[0:], 65632) // longer than what was read
+	ne.PutUint16(msg[4:], unix.NLMSG_ERROR)
+	ne.PutUint32(msg[8:], 7)
+	errno := -int32(unix.EINVAL)
+	ne.PutUint32(msg[16:], uint32(errno))
+	if _, err := countDump(msg, 7, TCP, All, newTally(nil)); !errors.Is(err, unix.EINVAL) {
+		t.Errorf("got %v, want EINVAL", err)
+	}
+	if _, err := countDump(msg, 8, TCP, All, newTally(nil)); err == nil || errors.Is(err, unix.EINVAL) {
+		t.Errorf("an earlier request's error: got %v, want the cut message reported", err)
 	}
 }
