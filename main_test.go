@@ -198,3 +198,38 @@ func TestWithinTimeout(t *testing.T) {
 		t.Errorf("took %s", d) // generous: only that it returns at all
 	}
 }
+
+// The last --format wins, as for every option, even for a parse error.
+func TestLastFormatWins(t *testing.T) {
+	tests := []struct {
+		args []string
+		json bool
+	}{
+		{[]string{"--format", "json", "--format", "nagios", "--bogus"}, false},
+		{[]string{"--format=json", "--format=nagios", "--bogus"}, false},
+		{[]string{"--format", "nagios", "--format=JSON", "--bogus"}, true},
+		{[]string{"--format", "json", "--bogus"}, true},
+		{[]string{"--bogus", "--", "--format", "json"}, false},
+	}
+	for _, tt := range tests {
+		stdout, stderr, code := runBinary(t, tt.args...)
+		if isJSON := strings.HasPrefix(stdout, "{"); isJSON != tt.json || code != 3 || stderr != "" {
+			t.Errorf("%q: exit %d, %q; want JSON %v", tt.args, code, stdout, tt.json)
+		}
+	}
+}
+
+// A huge bad value is cut to what a core shows, saying so.
+func TestHugeValueCut(t *testing.T) {
+	huge := strings.Repeat("x", 60_000) // two fit in one argument (128 KiB)
+	for _, args := range [][]string{
+		{"--conn-type", huge}, {"-w", huge}, {"-c", huge + "=5"}, {"--local-port", huge},
+		{"--" + huge}, {"--top", huge}, {"--format", huge}, {"--conn-status", "\"" + huge + "\\" + huge},
+	} {
+		stdout, stderr, code := runBinary(t, args...)
+		if code != 3 || stderr != "" || len(stdout) > 1200 || !strings.HasPrefix(stdout, "UNKNOWN: ") ||
+			!strings.Contains(stdout, "(cut: ") || strings.Count(stdout, "\n") != 1 {
+			t.Errorf("%.40q: exit %d, %d bytes: %.400q", args, code, len(stdout), stdout)
+		}
+	}
+}
