@@ -401,10 +401,10 @@ func parseArgs(args []string) (config, error) {
 	if cfg.report.GroupBy, err = report.ParseGroupBy(*groupBy); err != nil {
 		return cfg, fmt.Errorf("--group-by: %w", err)
 	}
-	if err := cfg.report.Warning.Check(cfg.report.GroupBy, cfg.filter); err != nil {
+	if err := cfg.report.Warning.Check(cfg.report.GroupBy); err != nil {
 		return cfg, fmt.Errorf("--warning %w", err)
 	}
-	if err := cfg.report.Critical.Check(cfg.report.GroupBy, cfg.filter); err != nil {
+	if err := cfg.report.Critical.Check(cfg.report.GroupBy); err != nil {
 		return cfg, fmt.Errorf("--critical %w", err)
 	}
 	cfg.backend = strings.ToLower(*backend)

@@ -138,3 +138,49 @@ func TestWorst(t *testing.T) {
 		}
 	}
 }
+
+// Selectors in any spelling name the same group; the last one for a group
+// wins; one that names no group under the grouping is refused.
+func TestSelectors(t *testing.T) {
+	tests := []struct {
+		values []string
+		by     GroupBy
+		group  Group
+		want   string // the range that applies, or the error
+	}{
+		{[]string{"tcp6_close-wait=5"}, ByTypeStatus, Group{Type: collect.TCP6, Status: collect.CloseWait}, "5"},
+		{[]string{"TCP6_SYN-RECV=5"}, ByTypeStatus, Group{Type: collect.TCP6, Status: collect.SynRecv}, "5"},
+		{[]string{"tcp6-Syn_Recv=5"}, ByTypeStatus, Group{Type: collect.TCP6, Status: collect.SynRecv}, "5"},
+		{[]string{"tcp6_syn_recv=0", "tcp6_syn-recv="}, ByTypeStatus, Group{Type: collect.TCP6, Status: collect.SynRecv}, ""},
+		{[]string{"tcp6_syn-recv=", "tcp6_syn_recv=0"}, ByTypeStatus, Group{Type: collect.TCP6, Status: collect.SynRecv}, "0"},
+		{[]string{"9", "close-wait=7", "tcp6=8"}, ByTypeStatus, Group{Type: collect.TCP6, Status: collect.CloseWait}, "7"},
+		{[]string{"9", "close-wait=7", "tcp6=8"}, ByTypeStatus, Group{Type: collect.TCP6, Status: collect.Listen}, "8"},
+		{[]string{"9", "close-wait=7", "tcp6=8"}, ByTypeStatus, Group{Type: collect.TCP, Status: collect.Listen}, "9"},
+		{[]string{"Total=3"}, ByNone, Group{}, "3"},
+		{[]string{"udp=3"}, ByType, Group{Type: collect.UDP}, "3"},
+		{[]string{"none=3"}, ByStatus, Group{Status: collect.None}, "3"},
+		{[]string{"total=0"}, ByTypeStatus, Group{}, "error: names no group: total is the one group of --group-by none"},
+		{[]string{"established=0"}, ByType, Group{}, "error: names no group: --group-by type makes no groups by status"},
+		{[]string{"tcp=0"}, ByStatus, Group{}, "error: names no group: --group-by status makes no groups by type"},
+		{[]string{"tcp_listen=0"}, ByNone, Group{}, "error: names no group: groups of one type and status exist with --group-by type,status"},
+		{[]string{"listen=0"}, ByNone, Group{}, "error: names no group: --group-by none makes no groups by status"},
+		{[]string{"udp_listen=0"}, ByTypeStatus, Group{}, "error: unknown selector"},
+		{[]string{"tcp6__listen=0"}, ByTypeStatus, Group{}, "error: unknown selector"},
+	}
+	for _, tt := range tests {
+		th, err := ParseThresholds(tt.values)
+		if err == nil {
+			err = th.Check(tt.by)
+		}
+		got := ""
+		if err != nil {
+			got = "error: " + err.Error()
+		} else {
+			tt.group.By = tt.by
+			got = th.For(tt.group).String()
+		}
+		if tt.want == "" && got != "" || !strings.HasPrefix(tt.want, "error: ") && !strings.HasPrefix(got, tt.want) || strings.HasPrefix(tt.want, "error: ") && !strings.Contains(got, tt.want[len("error: "):]) {
+			t.Errorf("%q under --group-by %s: got %q, want %q", tt.values, tt.by, got, tt.want)
+		}
+	}
+}
