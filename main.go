@@ -23,9 +23,6 @@ import (
 	"github.com/network-connections/network-connections/internal/report"
 )
 
-// version is stamped by the Makefile from git.
-var version = "dev"
-
 const name = "network-connections"
 
 func main() {
@@ -191,7 +188,7 @@ func run(args []string, out io.Writer) (code int) {
 		fmt.Fprint(out, usage)
 		return int(report.Unknown)
 	case cfg.version:
-		fmt.Fprintf(out, "%s %s\n", name, version)
+		fmt.Fprintf(out, "%s %s\n", name, versionText())
 		return int(report.Unknown)
 	}
 

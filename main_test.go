@@ -1,13 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,58 +9,12 @@ import (
 	"github.com/network-connections/network-connections/internal/collect"
 )
 
-// binary is the plugin built once for the tests that run it as a process.
-var binary string
-
-func TestMain(m *testing.M) {
-	if pairs := os.Getenv("NC_HOLD_PAIRS"); pairs != "" {
-		holdSockets(pairs) // a socket holder for the benchmark, not a test run
-		return
-	}
-	// A test re-run inside a network namespace is handed the binary.
-	binary = os.Getenv("NC_BINARY")
-	fuzzWorker := slices.ContainsFunc(os.Args, func(a string) bool { return strings.HasPrefix(a, "-test.fuzzworker") })
-	if binary == "" && !fuzzWorker { // fuzz workers run the check in-process
-		dir, err := os.MkdirTemp("", "network-connections-test")
-		if err != nil {
-			panic(err)
-		}
-		os.Chmod(dir, 0o755) // tests run it as nobody too
-		binary = filepath.Join(dir, "network-connections")
-		// Static, as make build and make dist build it: a dynamic binary's
-		// loader fails on its own under a low ulimit -n.
-		build := exec.Command("go", "build", "-o", binary, ".")
-		build.Env = append(os.Environ(), "CGO_ENABLED=0")
-		build.Stderr = os.Stderr
-		if err := build.Run(); err != nil {
-			os.RemoveAll(dir)
-			panic("go build: " + err.Error())
-		}
-		code := m.Run()
-		os.RemoveAll(dir)
-		os.Exit(code)
-	}
-	os.Exit(m.Run())
-}
-
-// runBinary runs the built plugin and returns its stdout, stderr and exit code.
-func runBinary(t *testing.T, args ...string) (string, string, int) {
-	t.Helper()
-	return runBinaryAt(t, binary, args...)
-}
-
-// runBinaryAt runs the plugin at path.
-func runBinaryAt(t *testing.T, path string, args ...string) (string, string, int) {
-	t.Helper()
-	cmd := exec.Command(path, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if err != nil && !errors.As(err, &exit) {
-		t.Fatalf("%s %q: %v", path, args, err)
-	}
-	return stdout.String(), stderr.String(), cmd.ProcessState.ExitCode()
+// runCheck runs the whole check in-process, as main does, and returns its
+// stdout and exit code.
+func runCheck(args ...string) (string, int) {
+	var out strings.Builder
+	code := run(args, &out)
+	return out.String(), code
 }
 
 // Every bad input: exit 3, one line on stdout naming the bad value, no stderr.
@@ -114,12 +62,9 @@ func TestBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			stdout, stderr, code := runBinary(t, tt.args...)
+			stdout, code := runCheck(tt.args...)
 			if code != 3 {
 				t.Errorf("exit %d, want 3", code)
-			}
-			if stderr != "" {
-				t.Errorf("stderr: %q, want nothing", stderr)
 			}
 			if !strings.HasPrefix(stdout, "UNKNOWN: ") || strings.Count(stdout, "\n") != 1 || !strings.HasSuffix(stdout, "\n") || strings.Contains(stdout, "|") {
 				t.Errorf("stdout %q, want one line starting UNKNOWN: ", stdout)
@@ -133,9 +78,9 @@ func TestBadInput(t *testing.T) {
 
 func TestHelpAndVersion(t *testing.T) {
 	for _, args := range [][]string{{"-h"}, {"--help"}, {"-V"}, {"--version"}, {"-w", "abc", "--help"}} {
-		stdout, stderr, code := runBinary(t, args...)
-		if code != 3 || stderr != "" || !strings.HasPrefix(stdout, "network-connections") && !strings.HasPrefix(stdout, "Usage: network-connections") {
-			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
+		stdout, code := runCheck(args...)
+		if code != 3 || !strings.HasPrefix(stdout, "network-connections") && !strings.HasPrefix(stdout, "Usage: network-connections") {
+			t.Errorf("%q: exit %d, stdout %q", args, code, stdout)
 		}
 	}
 }
@@ -199,6 +144,13 @@ func TestWithinTimeout(t *testing.T) {
 	}
 }
 
+func TestWithinPanic(t *testing.T) {
+	err := within(time.Second, "panicking", func(context.Context) error { panic("boom") })
+	if err == nil || err.Error() != "internal error: boom" {
+		t.Errorf("err = %v, want the panic as an error", err)
+	}
+}
+
 // The last --format wins, as for every option, even for a parse error.
 func TestLastFormatWins(t *testing.T) {
 	tests := []struct {
@@ -212,8 +164,8 @@ func TestLastFormatWins(t *testing.T) {
 		{[]string{"--bogus", "--", "--format", "json"}, false},
 	}
 	for _, tt := range tests {
-		stdout, stderr, code := runBinary(t, tt.args...)
-		if isJSON := strings.HasPrefix(stdout, "{"); isJSON != tt.json || code != 3 || stderr != "" {
+		stdout, code := runCheck(tt.args...)
+		if isJSON := strings.HasPrefix(stdout, "{"); isJSON != tt.json || code != 3 {
 			t.Errorf("%q: exit %d, %q; want JSON %v", tt.args, code, stdout, tt.json)
 		}
 	}
@@ -226,8 +178,8 @@ func TestHugeValueCut(t *testing.T) {
 		{"--conn-type", huge}, {"-w", huge}, {"-c", huge + "=5"}, {"--local-port", huge},
 		{"--" + huge}, {"--top", huge}, {"--format", huge}, {"--conn-status", "\"" + huge + "\\" + huge},
 	} {
-		stdout, stderr, code := runBinary(t, args...)
-		if code != 3 || stderr != "" || len(stdout) > 1200 || !strings.HasPrefix(stdout, "UNKNOWN: ") ||
+		stdout, code := runCheck(args...)
+		if code != 3 || len(stdout) > 1200 || !strings.HasPrefix(stdout, "UNKNOWN: ") ||
 			!strings.Contains(stdout, "(cut: ") || strings.Count(stdout, "\n") != 1 {
 			t.Errorf("%.40q: exit %d, %d bytes: %.400q", args, code, len(stdout), stdout)
 		}

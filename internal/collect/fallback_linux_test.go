@@ -5,11 +5,12 @@ import (
 	"errors"
 	"net"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/network-connections/network-connections/internal/netnstest"
 )
 
 // refusing is a sock_diag that the kernel refuses, as in a locked-down
@@ -19,20 +20,8 @@ func refusing() (dumper, error) { return nil, &DumpError{Op: "socket", Err: unix
 // TestFallbackLive: with sock_diag refused, the fallback counts what sock_diag
 // counts, in a private network namespace (re-run under unshare -n, as root).
 func TestFallbackLive(t *testing.T) {
-	if os.Getenv("NC_COLLECT_NETNS") == "" {
-		if os.Geteuid() != 0 {
-			t.Skip("needs root: creates a private network namespace with unshare -n")
-		}
-		cmd := exec.Command("unshare", "-n", os.Args[0], "-test.run=^TestFallbackLive$", "-test.v")
-		cmd.Env = append(os.Environ(), "NC_COLLECT_NETNS=1")
-		out, err := cmd.CombinedOutput()
-		if err != nil || !strings.Contains(string(out), "--- PASS: TestFallbackLive") {
-			t.Fatalf("in a private network namespace: %v\n%s", err, out)
-		}
+	if !netnstest.Enter(t) {
 		return
-	}
-	if out, err := exec.Command("ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
-		t.Fatalf("%v: %s", err, out)
 	}
 	for network, addr := range map[string]string{"tcp4": "127.0.0.1:0", "tcp6": "[::1]:0"} {
 		l, err := net.Listen(network, addr)

@@ -1,8 +1,7 @@
-package main
+package integration
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,15 +26,13 @@ func TestBench(t *testing.T) {
 		return
 	}
 	floor := filepath.Join(t.TempDir(), "floor")
-	if out, err := exec.Command("go", "build", "-o", floor, "./internal/bench/floor").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", floor, "./floor").CombinedOutput(); err != nil {
 		t.Fatalf("build the floor: %v\n%s", err, out)
 	}
 	if _, err := os.Stat("/usr/bin/time"); err != nil {
 		t.Fatal("the benchmark measures peak RSS with GNU time: apt-get install time")
 	}
-	if out, err := exec.Command("sysctl", "-qw", "net.ipv4.ip_local_port_range=1024 65535").CombinedOutput(); err != nil {
-		t.Fatalf("sysctl: %v: %s", err, out)
-	}
+	widePorts(t)
 
 	cmds := []struct {
 		key, name string
@@ -79,7 +76,7 @@ func TestBench(t *testing.T) {
 	for _, target := range []int{10000, 50000, 100000, 500000} {
 		for n < target {
 			pairs := min(holdPairs, (target-n-1)/2)
-			p := startHolder(t, pairs)
+			_, p := holder(t, "", pairs)
 			holderPorts = append(holderPorts, p)
 			if firstPort == 0 {
 				firstPort = p
@@ -142,34 +139,6 @@ func TestBench(t *testing.T) {
 // holdPairs keeps a holder's files (2 a pair, and its listener) under the
 // usual hard limit of 20000 open files.
 const holdPairs = 9000
-
-// startHolder starts a child that holds pairs connected loopback sockets
-// until the test ends, and returns its listener's port.
-func startHolder(t *testing.T, pairs int) int {
-	t.Helper()
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), fmt.Sprintf("NC_HOLD_PAIRS=%d", pairs))
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stdin.Close(); cmd.Wait() })
-	ready := make([]byte, 12)
-	var port int
-	if _, err := io.ReadFull(stdout, ready); err != nil || !strings.HasPrefix(string(ready), "ready ") {
-		t.Fatalf("socket holder: %q, %v", ready, err)
-	}
-	fmt.Sscan(string(ready[6:]), &port)
-	return port
-}
 
 // peakRSS runs argv once under GNU time and returns its stdout and its peak
 // RSS in KiB. ProcessState's rusage would not do: Go starts children with

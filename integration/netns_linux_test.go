@@ -1,12 +1,10 @@
-package main
+package integration
 
 import (
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,42 +12,6 @@ import (
 	"testing"
 	"time"
 )
-
-// inPrivateNetns re-runs the calling test in a new network namespace, where
-// only the sockets the test opens exist, so every count is exact. It returns
-// true in the re-run (go on with the test), false in the parent (stop).
-func inPrivateNetns(t *testing.T) bool {
-	t.Helper()
-	if os.Getenv("NC_IN_NETNS") == t.Name() {
-		if out, err := exec.Command("ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
-			t.Fatalf("ip link set lo up: %v: %s", err, out)
-		}
-		return true
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: creates a private network namespace with unshare -n")
-	}
-	for _, tool := range []string{"unshare", "ip", "ss"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s not found: install util-linux and iproute2", tool)
-		}
-	}
-	args := []string{"-n", os.Args[0], "-test.run=^" + regexp.QuoteMeta(t.Name()) + "$", "-test.count=1"}
-	if testing.Verbose() {
-		args = append(args, "-test.v")
-	}
-	cmd := exec.Command("unshare", args...)
-	cmd.Env = append(os.Environ(), "NC_IN_NETNS="+t.Name(), "NC_BINARY="+binary)
-	out, err := cmd.CombinedOutput()
-	t.Logf("in a private network namespace:\n%s", out)
-	if err != nil {
-		t.Fatalf("the test failed in its namespace: %v", err)
-	}
-	if !strings.Contains(string(out), "PASS") {
-		t.Fatal("the test did not run in its namespace")
-	}
-	return false
-}
 
 // ssCounts counts the namespace's inet sockets with ss, keyed as our
 // perfdata labels; filter is an ss filter expression, such as "sport = :80".

@@ -1,9 +1,8 @@
-package main
+package integration
 
 import (
 	"fmt"
 	"net"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -125,9 +124,6 @@ func TestTopUnprivilegedOwnerNotFound(t *testing.T) {
 	if !inPrivateNetns(t) {
 		return
 	}
-	if _, err := exec.LookPath("setpriv"); err != nil {
-		t.Skip("needs setpriv (util-linux)")
-	}
 	socketMix(t) // held by this test, as root
 	for _, tt := range []struct{ backend, noProcess, notFound string }{
 		// The one connection in a full listener's queue has no inode yet:
@@ -136,8 +132,7 @@ func TestTopUnprivilegedOwnerNotFound(t *testing.T) {
 		{"netlink", "1 tcp ESTABLISHED, 1 tcp TIME WAIT", "9 tcp ESTABLISHED"},
 		{"gopsutil", "1 tcp TIME WAIT", "10 tcp ESTABLISHED"},
 	} {
-		cmd := exec.Command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", binary,
-			"--backend", tt.backend, "--conn-type", "tcp", "--conn-status", "established,time_wait", "--top", "3")
+		cmd := asNobody(t, "--backend", tt.backend, "--conn-type", "tcp", "--conn-status", "established,time_wait", "--top", "3")
 		out, _ := cmd.Output()
 		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 		want := []string{

@@ -1,4 +1,4 @@
-package main
+package integration
 
 import (
 	"encoding/json"
@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/network-connections/network-connections/internal/netnstest"
 )
 
 // wine is a Windows build of the plugin and a wine prefix to run it in,
@@ -50,6 +52,7 @@ func startWine(t *testing.T) *wine {
 	}
 	w.exe = filepath.Join(t.TempDir(), "network-connections.exe")
 	build := exec.Command("go", "build", "-o", w.exe, ".")
+	build.Dir = repo
 	build.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("GOOS=windows go build: %v\n%s", err, out)
@@ -68,7 +71,7 @@ func startWine(t *testing.T) *wine {
 	run(w.wine64, "wineboot", "-i")
 	dll := filepath.Join(w.prefix, "drive_c/windows/system32/bcryptprimitives.dll")
 	run("x86_64-w64-mingw32-gcc", "-shared", "-O2", "-s", "-nostartfiles", "-e", "DllMain", "-o", dll,
-		"testdata/wine/bcryptprimitives.c", "testdata/wine/bcryptprimitives.def", "-ladvapi32")
+		filepath.Join(repo, "testdata/wine/bcryptprimitives.c"), filepath.Join(repo, "testdata/wine/bcryptprimitives.def"), "-ladvapi32")
 	return w
 }
 
@@ -94,7 +97,7 @@ func (w *wine) run(t *testing.T, args ...string) (string, string, int) {
 // needWine skips a test that needs wine and mingw-w64 where they are missing.
 func needWine(t *testing.T) {
 	t.Helper()
-	if os.Getenv("NC_IN_NETNS") != "" {
+	if netnstest.Inside() {
 		return
 	}
 	for _, tool := range []string{"wineserver", "x86_64-w64-mingw32-gcc"} {
@@ -157,12 +160,13 @@ func TestWindowsBuildUnderWine(t *testing.T) {
 		t.Run("unit tests of internal/"+pkg, func(t *testing.T) {
 			exe := filepath.Join(t.TempDir(), pkg+".test.exe")
 			build := exec.Command("go", "test", "-c", "-o", exe, "./internal/"+pkg)
+			build.Dir = repo
 			build.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
 			if out, err := build.CombinedOutput(); err != nil {
 				t.Fatalf("GOOS=windows go test -c: %v\n%s", err, out)
 			}
 			cmd := exec.Command(w.wine64, exe, "-test.count=1")
-			cmd.Env, cmd.Dir = w.env, filepath.Join("internal", pkg)
+			cmd.Env, cmd.Dir = w.env, filepath.Join(repo, "internal", pkg)
 			var out strings.Builder
 			cmd.Stdout, cmd.Stderr, cmd.WaitDelay = &out, &out, 5*time.Second
 			if err := cmd.Run(); err != nil || !strings.Contains(out.String(), "PASS") {

@@ -1,4 +1,4 @@
-package main
+package integration
 
 import (
 	"bytes"
@@ -48,16 +48,6 @@ var coreServices = []struct {
 		coreResult{1, "ESTABLISHED: 10, LISTEN: 3 [WARNING]", "'ESTABLISHED'=10;20;;0 'LISTEN'=3;2;;0"},
 		"vars.network_connections_warning = [ \"listen=2\", \"20\" ]\n  vars.network_connections_group_by = \"status\"\n",
 		"-w listen=2 -w 20 --group-by status"},
-}
-
-// needCore finds a monitoring core's binary, or says how to install it.
-func needCore(t *testing.T, binary, pkg string) string {
-	t.Helper()
-	path, err := exec.LookPath(binary)
-	if err != nil {
-		t.Fatalf("%s not found: apt-get install %s (make deps does)", binary, pkg)
-	}
-	return path
 }
 
 // startCore starts a daemon in its own directory and stops it, by the pid
@@ -126,13 +116,12 @@ func TestMonitoringCores(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	repo, _ := os.Getwd()
 	t.Run("icinga2", func(t *testing.T) { testIcinga2(t, repo, plugins) })
 	t.Run("nagios4", func(t *testing.T) { testNagios4(t, repo, plugins) })
 }
 
 func testIcinga2(t *testing.T, repo, plugins string) {
-	icinga2 := needCore(t, "icinga2", "icinga2-bin")
+	icinga2 := need(t, "icinga2", "icinga2-bin")
 	dir := t.TempDir()
 	for _, d := range []string{"data", "log", "cache", "spool/tmp", "run", "perf"} {
 		os.MkdirAll(filepath.Join(dir, d), 0o755)
@@ -260,7 +249,7 @@ func readIcingaState(t *testing.T, path string) map[string]coreResult {
 }
 
 func testNagios4(t *testing.T, repo, plugins string) {
-	nagios4 := needCore(t, "nagios4", "nagios4-core")
+	nagios4 := need(t, "nagios4", "nagios4-core")
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "checkresults"), 0o755)
 	user := os.Getenv("USER")

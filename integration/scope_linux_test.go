@@ -1,4 +1,4 @@
-package main
+package integration
 
 import (
 	"fmt"
@@ -161,7 +161,7 @@ func TestNetns(t *testing.T) {
 		}
 	}
 	// Without the privilege: a clear UNKNOWN.
-	cmd := exec.Command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", binary, "--netns", self)
+	cmd := asNobody(t, "--netns", self)
 	out, _ = cmd.Output()
 	if cmd.ProcessState.ExitCode() != 3 || !strings.HasPrefix(string(out), "UNKNOWN: --netns "+self+": ") {
 		t.Errorf("as nobody: exit %d %q, want an UNKNOWN naming --netns", cmd.ProcessState.ExitCode(), out)

@@ -1,4 +1,4 @@
-package main
+package integration
 
 import (
 	"os"
@@ -15,16 +15,25 @@ func TestDistAndPackages(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds every platform: not in -short")
 	}
-	for _, tool := range []string{"make", "dpkg", "dpkg-deb", "rpm", "sha256sum", "unshare"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s not found (make deps installs it)", tool)
-		}
+	for _, tool := range [][2]string{{"make", "make"}, {"dpkg", "dpkg"}, {"dpkg-deb", "dpkg"}, {"rpm", "rpm"}, {"sha256sum", "coreutils"}, {"unshare", "util-linux"}} {
+		need(t, tool[0], tool[1])
+	}
+	// The release tools (nfpm) come as Go modules: without the network or a
+	// module cache holding them, say so rather than fail.
+	tools := exec.Command("go", "mod", "download", "-modfile=tools/go.mod")
+	tools.Dir = repo
+	if out, err := tools.CombinedOutput(); err != nil {
+		t.Skipf("needs the release tools' Go modules (go mod download -modfile=tools/go.mod): %v\n%s", err, out)
 	}
 	dist := t.TempDir()
-	if out, err := exec.Command("make", "packages", "DISTDIR="+dist).CombinedOutput(); err != nil {
+	mk := exec.Command("make", "packages", "DISTDIR="+dist)
+	mk.Dir = repo
+	if out, err := mk.CombinedOutput(); err != nil {
 		t.Fatalf("make packages: %v\n%s", err, out)
 	}
-	out, err := exec.Command("make", "-s", "version").Output()
+	v := exec.Command("make", "-s", "version")
+	v.Dir = repo
+	out, err := v.Output()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,7 @@
-package main
+package integration
 
 import (
 	"net"
-	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,7 +18,7 @@ func TestChurn(t *testing.T) {
 	if !inPrivateNetns(t) {
 		return
 	}
-	exec.Command("sysctl", "-qw", "net.ipv4.ip_local_port_range=1024 65535").Run()
+	widePorts(t)
 	const stablePairs, workers = 100, 8
 	stable, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {

@@ -1,9 +1,8 @@
-package main
+package integration
 
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"sync"
 	"testing"
 )
@@ -21,12 +20,12 @@ func TestScale(t *testing.T) {
 	if _, err := os.Stat("/usr/bin/time"); err != nil {
 		t.Fatal("needs GNU time for the peak RSS (make deps installs it)")
 	}
-	exec.Command("sysctl", "-qw", "net.ipv4.ip_local_port_range=1024 65535").Run()
+	widePorts(t)
 	const holders = 28
 	var wg sync.WaitGroup
 	for range holders {
 		wg.Add(1)
-		go func() { defer wg.Done(); startHolder(t, holdPairs) }()
+		go func() { defer wg.Done(); holder(t, "", holdPairs) }()
 	}
 	wg.Wait()
 	est, listen := holders*holdPairs*2, holders

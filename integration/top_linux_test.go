@@ -1,12 +1,9 @@
-package main
+package integration
 
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,34 +11,10 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
-// holder starts a socket holder (the test binary under another name, so the
-// process has that name) with pairs connected sockets; it returns its pid.
-func holder(t *testing.T, name string, pairs int) int {
-	t.Helper()
-	dir := t.TempDir()
-	os.Chmod(dir, 0o755)
-	link := filepath.Join(dir, name)
-	if err := os.Symlink(os.Args[0], link); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(link)
-	cmd.Env = append(os.Environ(), fmt.Sprintf("NC_HOLD_PAIRS=%d", pairs))
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stdin.Close(); cmd.Wait() })
-	if _, err := io.ReadFull(stdout, make([]byte, 12)); err != nil {
-		t.Fatalf("holder %s: %v", name, err)
-	}
-	return cmd.Process.Pid
-}
-
 // jsonSchema compiles testdata/json/output.schema.json.
 func jsonSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
-	s, err := jsonschema.NewCompiler().Compile("testdata/json/output.schema.json")
+	s, err := jsonschema.NewCompiler().Compile(filepath.Join(repo, "testdata/json/output.schema.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,8 +38,8 @@ func TestTop(t *testing.T) {
 	if !inPrivateNetns(t) {
 		return
 	}
-	a := holder(t, "holder-a", 5) // 10 tcp ESTABLISHED, 1 tcp LISTEN
-	b := holder(t, "holder-b", 2) // 4 tcp ESTABLISHED, 1 tcp LISTEN
+	a, _ := holder(t, "holder-a", 5) // 10 tcp ESTABLISHED, 1 tcp LISTEN
+	b, _ := holder(t, "holder-b", 2) // 4 tcp ESTABLISHED, 1 tcp LISTEN
 	// A TIME_WAIT socket, which no process holds.
 	l, _ := net.Listen("tcp4", "127.0.0.1:0")
 	c, _ := net.Dial("tcp4", l.Addr().String())
@@ -116,7 +89,7 @@ func TestTop(t *testing.T) {
 
 	// As nobody, the holders' descriptors cannot be read: the line says why,
 	// and the state is the same.
-	cmd := exec.Command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", binary, "--top", "5", "-w", "10")
+	cmd := asNobody(t, "--top", "5", "-w", "10")
 	out, _ := cmd.Output()
 	want := "tcp ESTABLISHED: 14 [WARNING], tcp LISTEN: 2, tcp TIME WAIT: 1|'tcp_ESTABLISHED'=14;10;;0 'tcp_LISTEN'=2;10;;0 'tcp_TIME_WAIT'=1;10;;0\n" +
 		"Top processes by sockets in the groups that alert (tcp ESTABLISHED):\n" +
@@ -127,8 +100,7 @@ func TestTop(t *testing.T) {
 	}
 
 	// With just the two capabilities the README names, nobody names them.
-	cmd = exec.Command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-		"--inh-caps=+dac_read_search,+sys_ptrace", "--ambient-caps=+dac_read_search,+sys_ptrace", binary, "--top", "5", "-w", "10")
+	cmd = asNobodyWith(t, "+dac_read_search,+sys_ptrace", "--top", "5", "-w", "10")
 	out, err := cmd.Output()
 	if want := fmt.Sprintf("pid %d (holder-a): 10 tcp ESTABLISHED\n", a); err == nil || !strings.Contains(string(out), want) {
 		t.Errorf("as nobody with CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE: %v\n%s\nwant a line %q", err, out, want)

@@ -1,7 +1,6 @@
-package main
+package integration
 
 import (
-	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -76,13 +75,6 @@ func TestStdoutClosed(t *testing.T) {
 	}
 }
 
-func TestWithinPanic(t *testing.T) {
-	err := within(time.Second, "panicking", func(context.Context) error { panic("boom") })
-	if err == nil || err.Error() != "internal error: boom" {
-		t.Errorf("err = %v, want the panic as an error", err)
-	}
-}
-
 // The default check works unprivileged: as nobody it gives root's answer.
 func TestAsNobody(t *testing.T) {
 	if !inPrivateNetns(t) {
@@ -91,7 +83,7 @@ func TestAsNobody(t *testing.T) {
 	socketMix(t)
 	for _, args := range [][]string{nil, {"--conn-type", "all,unix"}, {"--backend", "procfs"}, {"--local-port", "1-30000", "-w", "2"}} {
 		root, _, rootCode := runBinary(t, args...)
-		cmd := exec.Command("setpriv", append([]string{"--reuid=65534", "--regid=65534", "--clear-groups", binary}, args...)...)
+		cmd := asNobody(t, args...)
 		out, err := cmd.Output()
 		var exit *exec.ExitError
 		if err != nil && !errors.As(err, &exit) {
@@ -105,9 +97,7 @@ func TestAsNobody(t *testing.T) {
 
 // No shell-outs, no files written, no network but netlink: what strace sees.
 func TestSyscalls(t *testing.T) {
-	if _, err := exec.LookPath("strace"); err != nil {
-		t.Fatal("strace not found (make deps installs it)")
-	}
+	need(t, "strace", "strace")
 	if !inPrivateNetns(t) {
 		return
 	}
@@ -183,10 +173,7 @@ func TestSIGTERMAnyMoment(t *testing.T) {
 // Too few file descriptors: one UNKNOWN line naming the limit, exit 3, and
 // nothing on stderr, for every limit up to what the check needs.
 func TestFewFileDescriptors(t *testing.T) {
-	prlimit, err := exec.LookPath("prlimit")
-	if err != nil {
-		t.Skip("needs prlimit (util-linux)")
-	}
+	prlimit := need(t, "prlimit", "util-linux")
 	for _, n := range []int{3, 4, 5, 6, 7, 10, 15} {
 		out := filepath.Join(t.TempDir(), "out")
 		// Files, not pipes, for stdout and stderr: fds 0-2 and no more.
