@@ -4,23 +4,17 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
-	"unicode/utf8"
-
-	flag "github.com/spf13/pflag"
 
 	"github.com/network-connections/network-connections/internal/collect"
-	"github.com/network-connections/network-connections/internal/owners"
 	"github.com/network-connections/network-connections/internal/report"
+	"github.com/network-connections/network-connections/internal/top"
 )
 
 const name = "network-connections"
@@ -29,7 +23,7 @@ func main() {
 	// Go's runtime dies with a stack trace when it cannot get the two file
 	// descriptors its poller needs: check the limit before anything opens one.
 	if err := enoughFiles(); err != nil {
-		fmt.Fprintf(os.Stdout, "UNKNOWN: %s\n", oneLine(err.Error()))
+		report.WriteUnknown(os.Stdout, err.Error(), wantsJSON(os.Args[1:]))
 		os.Exit(int(report.Unknown))
 	}
 	out := &onceWriter{w: os.Stdout}
@@ -42,11 +36,7 @@ func main() {
 		s := <-sig
 		out.interrupt(func(w io.Writer) {
 			msg := fmt.Sprintf("stopped by signal %d (%s) before the check finished", s.(syscall.Signal), s)
-			if wantsJSON(os.Args[1:]) {
-				report.WriteJSONError(w, msg)
-			} else {
-				fmt.Fprintf(w, "UNKNOWN: %s\n", msg)
-			}
+			report.WriteUnknown(w, msg, wantsJSON(os.Args[1:]))
 		})
 	}()
 	out.exit(run(os.Args[1:], out))
@@ -95,84 +85,11 @@ func (o *onceWriter) interrupt(write func(io.Writer)) {
 	os.Exit(int(report.Unknown)) // holding the lock: the check's exit waits
 }
 
-const usage = `Usage: network-connections [options]
-
-Counts the host's tcp, tcp6, udp and udp6 sockets (and unix ones if asked) by
-type and status, sorted by count, and alerts when a group's count leaves the
---warning or --critical range.
-
-What to count:
-      --conn-type TYPE      all, tcp, tcp6, udp, udp6, unix (repeatable or a
-                            comma list, any case; default all: tcp, tcp6, udp,
-                            udp6)
-      --conn-status STATUS  all, close, close_wait, closing, established,
-                            fin_wait1, fin_wait2, last_ack, listen, none,
-                            syn_recv, syn_sent, time_wait (default all)
-      --local-port PORT     a port (443) or a range (8000-8100); repeatable
-      --remote-port PORT    the same for the peer's port
-      --local-address ADDR  an IPv4 or IPv6 address or CIDR; repeatable
-      --remote-address ADDR the same for the peer's address
-      --netns NAME|PATH     count in another network namespace (Linux, needs
-                            CAP_SYS_ADMIN): a name from ip netns, or a path
-                            such as /proc/PID/ns/net
-
-How to judge and show it:
-      --group-by GROUPING   type,status (default), type, status or none
-  -w, --warning [SEL=]RANGE WARNING when a group's count is outside this Nagios
-                            range ([@]start:end: 200, 30:40, @0:5). Repeatable
-                            with a selector: a status, a type or a group label
-                            (time_wait=500 -w tcp6_established=8000); the most
-                            specific wins, a plain range covers the rest
-  -c, --critical [SEL=]RANGE  CRITICAL, the same way
-      --report-missing      report the requested type x status groups that have
-                            no sockets as 0 (so -c 1: alerts when they vanish)
-      --always-ok           exit 0 whatever the counts (states still shown)
-      --no-perfdata         print no performance data
-  -t, --timeout SECONDS     give up with UNKNOWN after this long (default 10)
-      --backend NAME        how to count: auto (default; on Linux sock_diag,
-                            else /proc/net where it is refused), netlink,
-                            procfs, gopsutil (the only one off Linux)
-      --top N               after the status line, name the N processes that
-                            hold the most sockets of the groups that alert
-                            (or of all groups); default 0, off
-  -v, --verbose             -v: the backend, sockets counted and time taken;
-                            -vv: also the options and thresholds
-      --format FORMAT       nagios (default) or json: one document for scripts
-  -V, --version             print the version and exit 3
-  -h, --help                print this help and exit 3
-
-Examples:
-  network-connections --conn-type tcp --conn-status established --warning 200
-  network-connections --conn-type tcp,tcp6 --conn-status close_wait -w 50 -c 100
-  network-connections --conn-type tcp --conn-status listen --local-port 443 \
-      --report-missing -c 1:
-
-Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
-`
-
-// config is the parsed command line.
-type config struct {
-	filter    collect.Filter
-	collector collect.Collector
-	backend   string
-	top       int
-	verbose   int
-	report    report.Options
-	timeout   time.Duration
-	help      bool
-	version   bool
-}
-
 // run is the whole check: parse, collect, report. It returns the exit code.
 func run(args []string, out io.Writer) (code int) {
-	jsonOut := wantsJSON(args)
+	asJSON := wantsJSON(args)
 	unknown := func(msg string) int {
-		msg = oneLine(msg)
-		if jsonOut {
-			report.WriteJSONError(out, msg)
-		} else {
-			fmt.Fprintf(out, "UNKNOWN: %s\n", msg)
-		}
+		report.WriteUnknown(out, msg, asJSON)
 		return int(report.Unknown)
 	}
 	defer func() {
@@ -192,105 +109,42 @@ func run(args []string, out io.Writer) (code int) {
 		return int(report.Unknown)
 	}
 
-	var counts collect.Counts
-	var r report.Report
-	var top *report.Top
 	start := time.Now()
-	err = within(cfg.timeout, cfg.backend, func(ctx context.Context) (err error) {
+	deadline := start.Add(cfg.timeout)
+	var counts collect.Counts
+	var sockets []collect.Socket
+	err = within(deadline, cfg.timeout, "the "+cfg.backend+" collector", func(ctx context.Context) (err error) {
 		if cfg.top == 0 {
-			counts, err = cfg.collector.Count(ctx, cfg.filter)
-			return err
+			counts, err = collect.Count(ctx, cfg.collector, cfg.filter)
+		} else { // --top lists the sockets: it attributes them to processes
+			sockets, counts, err = collect.List(ctx, cfg.collector, cfg.filter)
 		}
-		// --top: list the sockets (a count is a list's length), judge them,
-		// then find the processes holding those to name. Only here is /proc
-		// walked.
-		sockets, err := cfg.collector.List(ctx, cfg.filter)
-		if err != nil {
-			return err
-		}
-		counts = collect.CountSockets(sockets)
-		if r = report.New(counts, cfg.report); len(r.Groups) == 0 {
-			return nil
-		}
-		a := r.Attribute(sockets)
-		unreadable, err := owners.Find(a.Wants, a.Held)
-		top = a.Top(cfg.top, unreadable)
 		return err
 	})
 	if err != nil {
 		return unknown(err.Error())
 	}
-	extra := report.Extra{Backend: cfg.collector.Name(), Duration: time.Since(start), Top: top}
-	for _, row := range counts {
-		for _, n := range row {
-			extra.Sockets += n
+	r := report.New(counts, cfg.report)
+	d := report.Details{Backend: cfg.collector.Name(), Sockets: counts.Total(), Timeout: cfg.timeout, Verbose: cfg.verbose}
+	if cfg.top > 0 && len(r.Groups) > 0 {
+		err = within(deadline, cfg.timeout, "--top's walk of /proc", func(context.Context) (err error) {
+			d.Top, err = top.Find(sockets, r.TopScope(), cfg.top)
+			return err
+		})
+		if err != nil {
+			return unknown(err.Error())
 		}
 	}
-	if cfg.top == 0 {
-		r = report.New(counts, cfg.report)
-	}
-	if jsonOut {
-		r.WriteJSON(out, extra)
-	} else {
-		r.Write(out, longOutput(cfg, extra))
-	}
+	d.Duration = time.Since(start)
+	r.Render(out, d, asJSON)
 	return r.ExitCode()
 }
 
-// longOutput is the lines after the status line: --top, then -v.
-func longOutput(cfg config, x report.Extra) []string {
-	var lines []string
-	if x.Top != nil {
-		lines = append(lines, x.Top.Lines()...)
-	}
-	if cfg.verbose >= 1 {
-		lines = append(lines, fmt.Sprintf("backend %s, %d sockets counted in %.1f ms", x.Backend, x.Sockets, float64(x.Duration.Microseconds())/1000))
-	}
-	if cfg.verbose >= 2 {
-		lines = append(lines, fmt.Sprintf("options: --conn-type %s --conn-status %s --group-by %s %s--timeout %s",
-			cfg.report.TypeText, cfg.report.StatusText, cfg.report.GroupBy, scopeSuffix(cfg.report.ScopeText), cfg.timeout),
-			fmt.Sprintf("thresholds: warning %s; critical %s", given(cfg.report.Warning), given(cfg.report.Critical)))
-	}
-	return lines
-}
-
-func scopeSuffix(s string) string {
-	if s == "" {
-		return ""
-	}
-	return s + " "
-}
-
-func given(th report.Thresholds) string {
-	if len(th.Given()) == 0 {
-		return "none"
-	}
-	return strings.Join(th.Given(), ", ")
-}
-
-// wantsJSON looks for --format json before parsing, so that even a parse
-// error comes out as JSON. The last --format wins, as for the parser.
-func wantsJSON(args []string) bool {
-	json := false
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--":
-			return json
-		case strings.HasPrefix(a, "--format="):
-			json = strings.EqualFold(a[len("--format="):], "json")
-		case a == "--format" && i+1 < len(args):
-			i++
-			json = strings.EqualFold(args[i], "json")
-		}
-	}
-	return json
-}
-
-// within runs fn, giving up when the timeout expires: the core would kill
-// us then anyway, without a word on why.
-func within(timeout time.Duration, backend string, fn func(ctx context.Context) error) error {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+// within runs fn, giving up at the deadline that --timeout set: the core
+// would kill us then anyway, without a word on why. what names the part
+// that was slow.
+func within(deadline time.Time, timeout time.Duration, what string, fn func(ctx context.Context) error) error {
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
@@ -305,255 +159,6 @@ func within(timeout time.Duration, backend string, fn func(ctx context.Context) 
 	case err := <-done:
 		return err
 	case <-ctx.Done():
-		return fmt.Errorf("the %s collector did not answer within the timeout of %s (--timeout)", backend, timeout)
+		return fmt.Errorf("%s did not answer within the timeout of %s (--timeout)", what, timeout)
 	}
-}
-
-func parseArgs(args []string) (config, error) {
-	var cfg config
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.SortFlags = false
-	types := fs.StringArray("conn-type", nil, "")
-	statuses := fs.StringArray("conn-status", nil, "")
-	warning := fs.StringArrayP("warning", "w", nil, "")
-	critical := fs.StringArrayP("critical", "c", nil, "")
-	localPorts := fs.StringArray("local-port", nil, "")
-	remotePorts := fs.StringArray("remote-port", nil, "")
-	localAddrs := fs.StringArray("local-address", nil, "")
-	remoteAddrs := fs.StringArray("remote-address", nil, "")
-	netns := fs.String("netns", "", "")
-	groupBy := fs.String("group-by", "type,status", "")
-	fs.BoolVar(&cfg.report.ReportMissing, "report-missing", false, "")
-	fs.BoolVar(&cfg.report.AlwaysOK, "always-ok", false, "")
-	fs.BoolVar(&cfg.report.NoPerfdata, "no-perfdata", false, "")
-	timeout := fs.StringP("timeout", "t", "10", "")
-	backend := fs.String("backend", "auto", "")
-	fs.IntVar(&cfg.top, "top", 0, "")
-	fs.CountVarP(&cfg.verbose, "verbose", "v", "")
-	format := fs.String("format", "nagios", "")
-	fs.BoolVarP(&cfg.version, "version", "V", false, "")
-	fs.BoolVarP(&cfg.help, "help", "h", false, "")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			cfg.help = true
-			return cfg, nil
-		}
-		return cfg, err
-	}
-	if cfg.help || cfg.version {
-		return cfg, nil
-	}
-	if fs.NArg() > 0 {
-		return cfg, fmt.Errorf("unexpected argument %q: this plugin takes options only", fs.Arg(0))
-	}
-
-	typeBits, typeText, err := parseChoices(*types, "--conn-type", uint64(collect.All.Types), collect.ParseType)
-	if err != nil {
-		return cfg, err
-	}
-	statusBits, statusText, err := parseChoices(*statuses, "--conn-status", uint64(collect.All.Statuses), collect.ParseStatus)
-	if err != nil {
-		return cfg, err
-	}
-	cfg.filter = collect.Filter{Types: uint8(typeBits), Statuses: uint16(statusBits)}
-	cfg.report.TypeText, cfg.report.StatusText = typeText, statusText
-	f := &cfg.filter
-	if f.Local.Ports, err = parseList("--local-port", *localPorts, collect.ParsePortRange); err != nil {
-		return cfg, err
-	}
-	if f.Remote.Ports, err = parseList("--remote-port", *remotePorts, collect.ParsePortRange); err != nil {
-		return cfg, err
-	}
-	if f.Local.Prefixes, err = parseList("--local-address", *localAddrs, collect.ParsePrefix); err != nil {
-		return cfg, err
-	}
-	if f.Remote.Prefixes, err = parseList("--remote-address", *remoteAddrs, collect.ParsePrefix); err != nil {
-		return cfg, err
-	}
-	if cfg.filter.Scoped() && cfg.filter.HasType(collect.Unix) {
-		return cfg, errors.New("--conn-type unix: unix sockets have no ports or IP addresses to select by")
-	}
-	cfg.report.Filter = cfg.filter
-	var scope []string // the scoping options as given, for "No connections ..."
-	for _, o := range []struct {
-		name   string
-		values []string
-	}{{"--local-port", *localPorts}, {"--remote-port", *remotePorts}, {"--local-address", *localAddrs},
-		{"--remote-address", *remoteAddrs}, {"--netns", []string{*netns}}} {
-		for _, v := range o.values {
-			if v != "" {
-				scope = append(scope, o.name+" "+shown(v))
-			}
-		}
-	}
-	cfg.report.ScopeText = shown(strings.Join(scope, " "))
-
-	if cfg.report.Warning, err = report.ParseThresholds(*warning); err != nil {
-		return cfg, fmt.Errorf("--warning: %w", err)
-	}
-	if cfg.report.Critical, err = report.ParseThresholds(*critical); err != nil {
-		return cfg, fmt.Errorf("--critical: %w", err)
-	}
-	if cfg.report.GroupBy, err = report.ParseGroupBy(*groupBy); err != nil {
-		return cfg, fmt.Errorf("--group-by: %w", err)
-	}
-	if err := cfg.report.Warning.Check(cfg.report.GroupBy); err != nil {
-		return cfg, fmt.Errorf("--warning %w", err)
-	}
-	if err := cfg.report.Critical.Check(cfg.report.GroupBy); err != nil {
-		return cfg, fmt.Errorf("--critical %w", err)
-	}
-	cfg.backend = strings.ToLower(*backend)
-	if cfg.collector, err = collect.New(cfg.backend, *netns); err != nil {
-		return cfg, fmt.Errorf("--backend: %w", err)
-	}
-	if cfg.top < 0 {
-		return cfg, fmt.Errorf("--top %d: want a number of processes, 0 for none", cfg.top)
-	}
-	if f := strings.ToLower(*format); f != "nagios" && f != "json" {
-		return cfg, fmt.Errorf("--format %q: want nagios or json", *format)
-	}
-	secs, err := strconv.ParseFloat(*timeout, 64)
-	if err != nil || !(secs > 0) || secs > 1e6 {
-		return cfg, fmt.Errorf("--timeout %q: want a number of seconds greater than 0", *timeout)
-	}
-	cfg.timeout = time.Duration(secs * float64(time.Second))
-	return cfg, nil
-}
-
-// parseList reads a repeatable option whose values may be comma lists.
-func parseList[T any](option string, values []string, parse func(string) (T, error)) ([]T, error) {
-	var out []T
-	for _, v := range splitList(values) {
-		x, err := parse(v)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", option, err)
-		}
-		out = append(out, x)
-	}
-	return out, nil
-}
-
-// splitList splits the values of a repeatable option at commas.
-func splitList(values []string) []string {
-	var out []string
-	for _, v := range values {
-		for _, item := range strings.Split(v, ",") {
-			out = append(out, strings.TrimSpace(item))
-		}
-	}
-	return out
-}
-
-// parseChoices reads a repeatable option whose values may be comma lists, in
-// any case. It returns their bitmask and their text for the "No connections"
-// message. Nothing given selects all; "all" selects all, plus what else is
-// named (for types: "all,unix" adds unix sockets to the four inet types).
-func parseChoices[T collect.Type | collect.Status](values []string, option string, all uint64, parse func(string) (T, error)) (uint64, string, error) {
-	var bits uint64
-	var names []string
-	hasAll := false
-	for _, n := range splitList(values) {
-		if n = strings.ToLower(n); n == "all" {
-			hasAll = true
-			continue
-		}
-		c, err := parse(n)
-		if err != nil {
-			return 0, "", fmt.Errorf("%s: %w", option, err)
-		}
-		if bits&(1<<c) == 0 {
-			names = append(names, strings.ToLower(fmt.Sprint(c)))
-		}
-		bits |= 1 << c
-	}
-	if hasAll {
-		extra := []string{"all"}
-		for _, n := range names {
-			if c, _ := parse(n); all&(1<<c) == 0 {
-				extra = append(extra, n)
-			}
-		}
-		return all | bits, strings.Join(extra, ","), nil
-	}
-	if bits == 0 {
-		return all, "all", nil
-	}
-	return bits, strings.Join(names, ","), nil
-}
-
-// oneLine keeps an error to one line (the core shows only the first) with
-// no '|', which would start perfdata: a bad value may hold one. A huge value
-// is cut to what a core shows.
-func oneLine(s string) string {
-	return strings.ReplaceAll(cutLong(strings.Join(strings.Fields(s), " ")), "|", "¦")
-}
-
-// The most of one quoted value, and of a whole message, that an UNKNOWN line
-// shows: cores show a few hundred characters, and a 100 KB value echoed whole
-// buries the reason.
-const (
-	maxShownValue   = 200
-	maxShownMessage = 1000
-)
-
-// cutLong cuts each quoted value ("...", as %q writes it) longer than
-// maxShownValue, saying so, then the message to maxShownMessage.
-func cutLong(s string) string {
-	var b strings.Builder
-	for {
-		start := strings.IndexByte(s, '"')
-		if start < 0 {
-			b.WriteString(s)
-			break
-		}
-		end := start + 1
-		for end < len(s) && s[end] != '"' {
-			if s[end] == '\\' {
-				end++
-			}
-			end++
-		}
-		if end >= len(s) { // unterminated: no value to cut
-			b.WriteString(s)
-			break
-		}
-		b.WriteString(s[:start])
-		if q := s[start+1 : end]; len(q) > maxShownValue {
-			b.WriteString(`"` + shown(q) + `"`)
-		} else {
-			b.WriteString(s[start : end+1])
-		}
-		s = s[end+1:]
-	}
-	out := b.String()
-	if len(out) > maxShownMessage {
-		out = cutAt(out, maxShownMessage) + fmt.Sprintf("... (cut: %d characters)", len(out))
-	}
-	return out
-}
-
-// shown is a value as messages show it: cut to maxShownValue, saying so.
-func shown(v string) string {
-	if len(v) <= maxShownValue {
-		return v
-	}
-	return fmt.Sprintf("%s... (cut: %d characters)", cutAt(v, maxShownValue), len(v))
-}
-
-// cutAt cuts s to at most n bytes, whole UTF-8 characters and no half of a
-// backslash escape.
-func cutAt(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	s = s[:n]
-	if i := strings.LastIndexByte(s, '\\'); i >= 0 && i >= len(s)-4 {
-		s = s[:i]
-	}
-	return s
 }

@@ -117,26 +117,22 @@ func TestParseArgs(t *testing.T) {
 	}
 }
 
-// hangs is a collector that never answers until it is cancelled.
+// hangs is a collector that never answers, as one stuck in a system call.
 type hangs struct{}
 
 func (hangs) Name() string { return "hanging" }
-func (hangs) Count(ctx context.Context, _ collect.Filter) (collect.Counts, error) {
+func (hangs) Collect(context.Context, collect.Filter, *[]collect.Socket) (collect.Counts, error) {
 	<-make(chan struct{}) // ignores ctx, as a stuck syscall would
 	return collect.Counts{}, nil
-}
-func (hangs) List(ctx context.Context, _ collect.Filter) ([]collect.Socket, error) {
-	<-make(chan struct{})
-	return nil, nil
 }
 
 func TestWithinTimeout(t *testing.T) {
 	start := time.Now()
-	err := within(100*time.Millisecond, "hanging", func(ctx context.Context) error {
-		_, err := hangs{}.Count(ctx, collect.All)
+	err := within(start.Add(100*time.Millisecond), 100*time.Millisecond, "the hanging collector", func(ctx context.Context) error {
+		_, err := collect.Count(ctx, hangs{}, collect.All)
 		return err
 	})
-	if err == nil || !strings.Contains(err.Error(), "within the timeout of 100ms") {
+	if err == nil || err.Error() != "the hanging collector did not answer within the timeout of 100ms (--timeout)" {
 		t.Errorf("err = %v, want a timeout", err)
 	}
 	if d := time.Since(start); d > 5*time.Second {
@@ -145,7 +141,7 @@ func TestWithinTimeout(t *testing.T) {
 }
 
 func TestWithinPanic(t *testing.T) {
-	err := within(time.Second, "panicking", func(context.Context) error { panic("boom") })
+	err := within(time.Now().Add(time.Second), time.Second, "panicking", func(context.Context) error { panic("boom") })
 	if err == nil || err.Error() != "internal error: boom" {
 		t.Errorf("err = %v, want the panic as an error", err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	_ "embed"
+	"regexp"
 	"runtime/debug"
 	"strings"
 )
@@ -24,7 +25,10 @@ func versionText() string {
 	}
 	base, commit, _ := strings.Cut(strings.TrimSpace(versionFile), "\n")
 	if info, ok := debug.ReadBuildInfo(); ok {
-		if v := info.Main.Version; v != "" && v != "(devel)" {
+		// A tagged module version; Go stamps a pseudo-version
+		// (v0.0.0-20261125145238-de4ea4191f8d) on any checkout, which says
+		// less than the commit below.
+		if v := info.Main.Version; v != "" && v != "(devel)" && !regexp.MustCompile(`\d{14}-[0-9a-f]{12}`).MatchString(v) {
 			return strings.TrimPrefix(v, "v") + " (not built by make: the module version go install was given)"
 		}
 		var rev, dirty string

@@ -11,33 +11,36 @@ import (
 // Backends lists the --backend values of this platform.
 const Backends = "auto, netlink, procfs, gopsutil"
 
-// New returns the collector that a --backend value names, counting in the
-// network namespace at netns when that is not empty.
-func New(name, netns string) (Collector, error) {
-	var c Collector
-	procfs := Procfs{}
-	if netns != "" {
-		procfs.Dir = "/proc/thread-self/net" // /proc/net is the process's namespace
-	}
+// New returns the collector that a --backend value names.
+func New(name string) (Collector, error) {
 	switch name {
 	case "auto":
-		c = &Auto{procfs: procfs}
+		return &Auto{}, nil
 	case "netlink":
-		c = SockDiag{}
+		return SockDiag{}, nil
 	case "procfs":
-		c = procfs
+		return Procfs{}, nil
 	case "gopsutil":
-		if netns != "" {
-			return nil, errors.New("--netns works with the auto, netlink and procfs backends, not gopsutil")
-		}
-		c = Gopsutil{}
-	default:
-		return nil, fmt.Errorf("unknown backend %q (want one of %s)", name, Backends)
+		return Gopsutil{}, nil
 	}
-	if netns != "" {
-		c = Netns{Path: NetnsPath(netns), Collector: c}
+	return nil, fmt.Errorf("unknown backend %q (want one of %s)", name, Backends)
+}
+
+// InNetns makes c count in the network namespace that a --netns value names
+// (see NetnsPath).
+func InNetns(c Collector, netns string) (Collector, error) {
+	// /proc/net is the process's namespace; the thread's is the one entered.
+	const threadNet = "/proc/thread-self/net"
+	switch c := c.(type) {
+	case Gopsutil:
+		return nil, errors.New("it works with the auto, netlink and procfs backends, not gopsutil")
+	case Procfs:
+		c.Dir = threadNet
+		return Netns{Path: NetnsPath(netns), Collector: c}, nil
+	case *Auto:
+		c.procfs.Dir = threadNet
 	}
-	return c, nil
+	return Netns{Path: NetnsPath(netns), Collector: c}, nil
 }
 
 // Auto counts with sock_diag, and from /proc/net for each type whose dump the
@@ -62,17 +65,7 @@ func (a *Auto) Name() string {
 	return a.used
 }
 
-func (a *Auto) Count(ctx context.Context, f Filter) (Counts, error) {
-	return a.collect(ctx, f, nil)
-}
-
-func (a *Auto) List(ctx context.Context, f Filter) ([]Socket, error) {
-	var list []Socket
-	_, err := a.collect(ctx, f, &list)
-	return list, err
-}
-
-func (a *Auto) collect(ctx context.Context, f Filter, list *[]Socket) (Counts, error) {
+func (a *Auto) Collect(ctx context.Context, f Filter, list *[]Socket) (Counts, error) {
 	open := a.sockDiag
 	if open == nil {
 		open = func() (dumper, error) { return openSockDiag() }
@@ -81,7 +74,7 @@ func (a *Auto) collect(ctx context.Context, f Filter, list *[]Socket) (Counts, e
 	d, err := open()
 	if refused(err) {
 		a.used = fmt.Sprintf("procfs (%v)", err)
-		return a.procfs.collect(ctx, f, list)
+		return a.procfs.Collect(ctx, f, list)
 	}
 	if err != nil {
 		return Counts{}, err

@@ -54,7 +54,7 @@ func TestAutoFallback(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a := &Auto{sockDiag: tt.open, procfs: procfs}
-			c, err := a.Count(context.Background(), All)
+			c, err := Count(context.Background(), a, All)
 			if tt.wantError {
 				if !errors.Is(err, unix.ENOBUFS) {
 					t.Errorf("err = %v, want ENOBUFS", err)

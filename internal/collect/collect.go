@@ -127,12 +127,53 @@ func (f Filter) Wants(t Type) bool {
 // Counts holds the number of sockets of each type and status.
 type Counts [NumTypes][NumStatuses]int
 
-// Collector counts the sockets that a filter selects, or lists them (for
-// --top: a list costs more, so the plain count never makes one).
+// Total is the number of sockets counted.
+func (c Counts) Total() int {
+	n := 0
+	for _, row := range c {
+		for _, k := range row {
+			n += k
+		}
+	}
+	return n
+}
+
+// Collector counts the sockets that a filter selects and, given a list,
+// lists them too (for --top: a list costs more, so a plain count never makes
+// one).
 type Collector interface {
 	Name() string // the way it counted, once it has
-	Count(ctx context.Context, f Filter) (Counts, error)
-	List(ctx context.Context, f Filter) ([]Socket, error)
+	Collect(ctx context.Context, f Filter, list *[]Socket) (Counts, error)
+}
+
+// Count counts the sockets c finds for f.
+func Count(ctx context.Context, c Collector, f Filter) (Counts, error) {
+	return c.Collect(ctx, f, nil)
+}
+
+// List lists the sockets c finds for f, and counts them.
+func List(ctx context.Context, c Collector, f Filter) ([]Socket, Counts, error) {
+	var list []Socket
+	counts, err := c.Collect(ctx, f, &list)
+	return list, counts, err
+}
+
+// countTypes counts each type the filter wants with count.
+func countTypes(ctx context.Context, f Filter, count func(Type) ([NumStatuses]int, error)) (Counts, error) {
+	var c Counts
+	for t := range NumTypes {
+		if !f.Wants(t) {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return c, err
+		}
+		var err error
+		if c[t], err = count(t); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
 }
 
 // Socket is one counted socket and what tells its owner.
@@ -162,24 +203,24 @@ type tally struct {
 }
 
 func newTally(list *[]Socket) *tally {
-	y := &tally{list: list}
+	out := &tally{list: list}
 	if list != nil {
-		y.mark = len(*list)
+		out.mark = len(*list)
 	}
-	return y
+	return out
 }
 
-func (y *tally) add(t Type, s Status, inode uint32) {
-	y.row[s]++
-	if y.list != nil {
-		*y.list = append(*y.list, Socket{Type: t, Status: s, Inode: inode, Kernel: inode == 0})
+func (out *tally) add(t Type, s Status, inode uint32) {
+	out.row[s]++
+	if out.list != nil {
+		*out.list = append(*out.list, Socket{Type: t, Status: s, Inode: inode, Kernel: inode == 0})
 	}
 }
 
 // restart forgets what an interrupted dump added.
-func (y *tally) restart() {
-	y.row = [NumStatuses]int{}
-	if y.list != nil {
-		*y.list = (*y.list)[:y.mark]
+func (out *tally) restart() {
+	out.row = [NumStatuses]int{}
+	if out.list != nil {
+		*out.list = (*out.list)[:out.mark]
 	}
 }

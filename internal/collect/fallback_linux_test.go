@@ -47,7 +47,7 @@ func TestFallbackLive(t *testing.T) {
 	f := All
 	f.Types |= 1 << Unix
 	ctx := context.Background()
-	want, err := SockDiag{}.Count(ctx, f)
+	want, err := Count(ctx, SockDiag{}, f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,14 +55,14 @@ func TestFallbackLive(t *testing.T) {
 		t.Fatalf("sock_diag: %v", want)
 	}
 	a := &Auto{sockDiag: refusing}
-	got, err := a.Count(ctx, f)
+	got, err := Count(ctx, a, f)
 	if err != nil || got != want || a.Name() != "procfs (sock_diag socket: operation not permitted)" {
 		t.Errorf("refused: %v %v (%s), want %v", got, err, a.Name(), want)
 	}
 
 	// /proc/net unreadable as well: an error naming what failed.
 	a = &Auto{sockDiag: refusing, procfs: Procfs{Dir: "/nonexistent/net"}}
-	if _, err := a.Count(ctx, f); !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), "/nonexistent/net/tcp") {
+	if _, err := Count(ctx, a, f); !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), "/nonexistent/net/tcp") {
 		t.Errorf("both refused: %v, want an error naming /nonexistent/net/tcp", err)
 	}
 }

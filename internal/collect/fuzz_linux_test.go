@@ -24,10 +24,10 @@ func FuzzCountDump(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte, typ uint8) {
 		tp := Type(typ % uint8(NumTypes))
 		var list []Socket
-		y := newTally(&list)
-		countDump(b, 1, tp, All, y)
-		if c := CountSockets(list); c[tp] != y.row {
-			t.Fatalf("list %v, row %v", c[tp], y.row)
+		out := newTally(&list)
+		countDump(b, 1, tp, All, out)
+		if c := CountSockets(list); c[tp] != out.row {
+			t.Fatalf("list %v, row %v", c[tp], out.row)
 		}
 	})
 }
@@ -38,10 +38,10 @@ func FuzzCountProcNet(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte, typ uint8) {
 		tp := Type(typ % uint8(NumTypes))
 		var list []Socket
-		y := newTally(&list)
-		countProcNet(bytes.NewReader(b), &scratch{buf: make([]byte, 512)}, tp, Filter{Types: All.Types | 1<<Unix, Statuses: All.Statuses, Local: Endpoint{Ports: []PortRange{{0, 40000}}}}, y)
-		if c := CountSockets(list); c[tp] != y.row {
-			t.Fatalf("list %v, row %v", c[tp], y.row)
+		out := newTally(&list)
+		countProcNet(bytes.NewReader(b), &scratch{buf: make([]byte, 512)}, tp, Filter{Types: All.Types | 1<<Unix, Statuses: All.Statuses, Local: Endpoint{Ports: []PortRange{{0, 40000}}}}, out)
+		if c := CountSockets(list); c[tp] != out.row {
+			t.Fatalf("list %v, row %v", c[tp], out.row)
 		}
 	})
 }

@@ -22,15 +22,10 @@ func (Gopsutil) Name() string { return "gopsutil" }
 // gopsutil's kind for each of our types.
 var gopsutilKinds = [NumTypes]string{"tcp4", "tcp6", "udp4", "udp6", "unix"}
 
-func (g Gopsutil) Count(ctx context.Context, f Filter) (Counts, error) {
-	list, err := g.List(ctx, f)
-	return CountSockets(list), err
-}
-
-// List lists the sockets with their owners' pids, which gopsutil finds.
-func (Gopsutil) List(ctx context.Context, f Filter) ([]Socket, error) {
+// Collect lists the sockets with their owners' pids, which gopsutil finds.
+func (Gopsutil) Collect(ctx context.Context, f Filter, list *[]Socket) (Counts, error) {
 	if f.HasType(Unix) {
-		return nil, errors.New("the gopsutil backend cannot tell the states of unix sockets (use --backend auto on Linux)")
+		return Counts{}, errors.New("the gopsutil backend cannot tell the states of unix sockets (use --backend auto on Linux)")
 	}
 	var conns []net.ConnectionStat
 	kinds := []string{"inet"}
@@ -45,11 +40,15 @@ func (Gopsutil) List(ctx context.Context, f Filter) ([]Socket, error) {
 	for _, kind := range kinds {
 		cs, err := gopsutilConnections(ctx, kind)
 		if err != nil {
-			return nil, gopsutilError(kind, err)
+			return Counts{}, gopsutilError(kind, err)
 		}
 		conns = append(conns, cs...)
 	}
-	return listConnections(conns, f)
+	sockets, err := listConnections(conns, f)
+	if list != nil {
+		*list = append(*list, sockets...)
+	}
+	return CountSockets(sockets), err
 }
 
 // gopsutilError names what failed; on macOS and FreeBSD that is often lsof.

@@ -30,20 +30,12 @@ type Netns struct {
 
 func (n Netns) Name() string { return n.Collector.Name() }
 
-func (n Netns) Count(ctx context.Context, f Filter) (c Counts, err error) {
+func (n Netns) Collect(ctx context.Context, f Filter, list *[]Socket) (c Counts, err error) {
 	err = n.inside(func() error {
-		c, err = n.Collector.Count(ctx, f)
+		c, err = n.Collector.Collect(ctx, f, list)
 		return err
 	})
 	return c, err
-}
-
-func (n Netns) List(ctx context.Context, f Filter) (list []Socket, err error) {
-	err = n.inside(func() error {
-		list, err = n.Collector.List(ctx, f)
-		return err
-	})
-	return list, err
 }
 
 // inside runs fn on a thread that entered the namespace.

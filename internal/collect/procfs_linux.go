@@ -27,17 +27,7 @@ func (Procfs) Name() string { return "procfs" }
 
 var procFiles = [NumTypes]string{"tcp", "tcp6", "udp", "udp6", "unix"}
 
-func (p Procfs) Count(ctx context.Context, f Filter) (Counts, error) {
-	return p.collect(ctx, f, nil)
-}
-
-func (p Procfs) List(ctx context.Context, f Filter) ([]Socket, error) {
-	var list []Socket
-	_, err := p.collect(ctx, f, &list)
-	return list, err
-}
-
-func (p Procfs) collect(ctx context.Context, f Filter, list *[]Socket) (Counts, error) {
+func (p Procfs) Collect(ctx context.Context, f Filter, list *[]Socket) (Counts, error) {
 	sc := p.newScratch()
 	return countTypes(ctx, f, func(t Type) ([NumStatuses]int, error) { return p.countType(t, f, sc, list) })
 }
@@ -90,19 +80,19 @@ func (p Procfs) countType(t Type, f Filter, sc *scratch, list *[]Socket) ([NumSt
 	if sc == nil {
 		sc = p.newScratch()
 	}
-	y := newTally(list)
-	if err := countProcNet(file, sc, t, f, y); err != nil {
-		return y.row, fmt.Errorf("read %s: %w", path, err)
+	out := newTally(list)
+	if err := countProcNet(file, sc, t, f, out); err != nil {
+		return out.row, fmt.Errorf("read %s: %w", path, err)
 	}
-	return y.row, nil
+	return out.row, nil
 }
 
 // countProcNet counts the lines of a /proc/net/{tcp,udp}[6] file by their
 // state column ("st", the 4th field, in hex), with sc's memory.
-func countProcNet(r io.Reader, sc *scratch, t Type, f Filter, y *tally) error {
-	seen := lines{seed: maphash.MakeSeed(), hashes: sc.hashes[:0]}
+func countProcNet(r io.Reader, sc *scratch, t Type, f Filter, out *tally) error {
+	seen := dedup{seed: maphash.MakeSeed(), hashes: sc.hashes[:0]}
 	defer func() { sc.hashes = seen.hashes }() // keep what it grew to
-	if y.list != nil {
+	if out.list != nil {
 		seen.listed = map[uint64]struct{}{}
 	}
 	header := true
@@ -124,7 +114,7 @@ func countProcNet(r io.Reader, sc *scratch, t Type, f Filter, y *tally) error {
 			data = data[i+1:]
 			if header {
 				header = false
-			} else if err := countLine(l, t, f, y, &seen); err != nil {
+			} else if err := countLine(l, t, f, out, &seen); err != nil {
 				return err
 			}
 			line = line[:0]
@@ -133,7 +123,7 @@ func countProcNet(r io.Reader, sc *scratch, t Type, f Filter, y *tally) error {
 			if len(line) > 0 {
 				return fmt.Errorf("truncated line %q", line)
 			}
-			seen.count(y)
+			seen.count(out)
 			return nil
 		}
 		if err != nil {
@@ -145,7 +135,7 @@ func countProcNet(r io.Reader, sc *scratch, t Type, f Filter, y *tally) error {
 // countLine counts one line of /proc/net/{tcp,udp}[6]:
 // "  sl  local_address rem_address   st ...", or of /proc/net/unix:
 // "Num       RefCount Protocol Flags    Type St Inode Path".
-func countLine(l []byte, t Type, f Filter, y *tally, seen *lines) error {
+func countLine(l []byte, t Type, f Filter, out *tally, seen *dedup) error {
 	var fields [10][]byte
 	n := splitFields(l, fields[:])
 	if n == 0 {
@@ -177,7 +167,7 @@ func countLine(l []byte, t Type, f Filter, y *tally, seen *lines) error {
 			s = Established
 		}
 		if f.HasStatus(s) {
-			seen.add(y, t, s, fields[6], fields[6])
+			seen.add(out, t, s, fields[6], fields[6])
 		}
 		return nil
 	}
@@ -211,25 +201,25 @@ func countLine(l []byte, t Type, f Filter, y *tally, seen *lines) error {
 	if n < 10 {
 		return fmt.Errorf("no inode column in line %q", l)
 	}
-	seen.add(y, t, s, fields[9], fields[1], fields[2], fields[9])
+	seen.add(out, t, s, fields[9], fields[1], fields[2], fields[9])
 	return nil
 }
 
-// lines remembers the sockets a read of a /proc/net file has shown. The
+// dedup remembers the sockets a read of a /proc/net file has shown. The
 // kernel hands the file out a page per read(2), finding its place again each
 // time; while sockets come and go it shows some twice (measured: 2861 lines
 // for 205 ESTABLISHED sockets under churn). A socket is its inode, or for
 // those without one (TIME_WAIT, requests) its addresses: a 64-bit hash of
 // them. To count, the hashes (with the state in their low 4 bits) are sorted
 // at the end, 8 bytes a socket; to list, a set keeps the first sighting.
-type lines struct {
+type dedup struct {
 	seed   maphash.Seed
 	hashes []uint64
 	listed map[uint64]struct{}
 }
 
 // add notes a socket in status s, its key made of the fields.
-func (ls *lines) add(y *tally, t Type, s Status, inode []byte, key ...[]byte) {
+func (ls *dedup) add(out *tally, t Type, s Status, inode []byte, key ...[]byte) {
 	var h maphash.Hash
 	h.SetSeed(ls.seed)
 	for _, f := range key {
@@ -243,25 +233,22 @@ func (ls *lines) add(y *tally, t Type, s Status, inode []byte, key ...[]byte) {
 	}
 	if _, ok := ls.listed[k]; !ok {
 		ls.listed[k] = struct{}{}
-		y.add(t, s, y.inode(inode))
+		out.add(t, s, parseInode(inode))
 	}
 }
 
 // count counts each socket once, in the state it was first sorted with.
-func (ls *lines) count(y *tally) {
+func (ls *dedup) count(out *tally) {
 	slices.Sort(ls.hashes)
 	for i, k := range ls.hashes {
 		if i == 0 || k&^0xf != ls.hashes[i-1]&^0xf {
-			y.row[k&0xf]++
+			out.row[k&0xf]++
 		}
 	}
 }
 
-// inode reads an inode column, only when the sockets are listed.
-func (y *tally) inode(b []byte) uint32 {
-	if y.list == nil {
-		return 0
-	}
+// parseInode reads an inode column (for a list only: a count needs none).
+func parseInode(b []byte) uint32 {
 	n, _ := strconv.ParseUint(string(b), 10, 32) // socket inodes are 32-bit
 	return uint32(n)
 }

@@ -9,7 +9,7 @@ import (
 )
 
 func TestProcfsTestdata(t *testing.T) {
-	c, err := Procfs{Dir: "../../testdata/procnet"}.Count(context.Background(), All)
+	c, err := Count(context.Background(), Procfs{Dir: "../../testdata/procnet"}, All)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,7 +21,7 @@ func TestProcfsTestdata(t *testing.T) {
 		t.Errorf("got %v\nwant %v", c, want)
 	}
 
-	c, err = Procfs{Dir: "../../testdata/procnet"}.Count(context.Background(), Filter{Types: 1<<TCP | 1<<UDP, Statuses: 1<<Established | 1<<FinWait2})
+	c, err = Count(context.Background(), Procfs{Dir: "../../testdata/procnet"}, Filter{Types: 1<<TCP | 1<<UDP, Statuses: 1<<Established | 1<<FinWait2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,12 +73,12 @@ func TestCountProcNet(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			// One byte a read: every line is split across reads.
 			for _, r := range []interface{ Read([]byte) (int, error) }{strings.NewReader(tt.input), iotest.OneByteReader(strings.NewReader(tt.input))} {
-				y := newTally(nil)
-				err := countProcNet(r, &scratch{buf: make([]byte, 4096)}, tt.typ, All, y)
+				out := newTally(nil)
+				err := countProcNet(r, &scratch{buf: make([]byte, 4096)}, tt.typ, All, out)
 				if (err != nil) != tt.err {
 					t.Fatalf("err = %v, want error %v", err, tt.err)
 				}
-				if got := y.row; !tt.err && got != tt.want {
+				if got := out.row; !tt.err && got != tt.want {
 					t.Errorf("got %v, want %v", got, tt.want)
 				}
 			}
@@ -87,7 +87,7 @@ func TestCountProcNet(t *testing.T) {
 }
 
 func TestProcfsList(t *testing.T) {
-	list, err := Procfs{Dir: "../../testdata/procnet"}.List(context.Background(), Filter{Types: 1 << TCP6, Statuses: All.Statuses})
+	list, _, err := List(context.Background(), Procfs{Dir: "../../testdata/procnet"}, Filter{Types: 1 << TCP6, Statuses: All.Statuses})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,20 @@ func (SockDiag) Name() string { return "netlink" }
 
 // The kernel's numbers (linux/netlink.h, linux/sock_diag.h, linux/inet_diag.h,
 // include/net/tcp_states.h) for what a dump request and its answer hold.
+// Offsets in the kernel's structs, in bytes.
+const (
+	// struct nlmsghdr: nlmsg_len, nlmsg_type, nlmsg_flags, nlmsg_seq.
+	nlLen, nlType, nlFlags, nlSeq = 0, 4, 6, 8
+	// After the header, struct inet_diag_req_v2 and unix_diag_req share
+	// their first fields: family, protocol, then states at 4.
+	reqFamily, reqProto, reqStates = nlmsgHdrLen + 0, nlmsgHdrLen + 1, nlmsgHdrLen + 4
+	// struct inet_diag_msg: idiag_family, idiag_state, then the sockid's
+	// ports and addresses (network byte order), and idiag_inode.
+	diagFamily, diagState, diagSport, diagDport, diagSrc, diagDst, diagInode = 0, 1, 4, 6, 8, 24, 68
+	// struct unix_diag_msg: udiag_state, udiag_ino.
+	unixState, unixInode = 2, 4
+)
+
 const (
 	sockDiagByFamily = 20 // SOCK_DIAG_BY_FAMILY
 	nlmsgHdrLen      = 16
@@ -52,41 +66,13 @@ var typeFamilyProto = [NumTypes]struct{ family, proto uint8 }{
 	Unix: {unix.AF_UNIX, 0},
 }
 
-func (SockDiag) Count(ctx context.Context, f Filter) (Counts, error) {
-	return SockDiag{}.collect(ctx, f, nil)
-}
-
-func (SockDiag) List(ctx context.Context, f Filter) ([]Socket, error) {
-	var list []Socket
-	_, err := SockDiag{}.collect(ctx, f, &list)
-	return list, err
-}
-
-func (SockDiag) collect(ctx context.Context, f Filter, list *[]Socket) (Counts, error) {
+func (SockDiag) Collect(ctx context.Context, f Filter, list *[]Socket) (Counts, error) {
 	d, err := openSockDiag()
 	if err != nil {
 		return Counts{}, err
 	}
 	defer d.close()
 	return countTypes(ctx, f, func(t Type) ([NumStatuses]int, error) { return d.count(t, f, list) })
-}
-
-// countTypes counts each type the filter wants with count.
-func countTypes(ctx context.Context, f Filter, count func(Type) ([NumStatuses]int, error)) (Counts, error) {
-	var c Counts
-	for t := range NumTypes {
-		if !f.Wants(t) {
-			continue
-		}
-		if err := ctx.Err(); err != nil {
-			return c, err
-		}
-		var err error
-		if c[t], err = count(t); err != nil {
-			return c, err
-		}
-	}
-	return c, nil
 }
 
 // sockDiag is an open NETLINK_SOCK_DIAG socket and its receive buffer.
@@ -112,18 +98,18 @@ func (d *sockDiag) close() { unix.Close(d.fd) }
 // count dumps one type, retrying a dump the kernel marked as interrupted.
 func (d *sockDiag) count(t Type, f Filter, list *[]Socket) ([NumStatuses]int, error) {
 	f = kernelFilter(f)
-	y := newTally(list)
+	out := newTally(list)
 	var err error
 	for range dumpRetries {
-		y.restart()
-		if err = d.dump(t, f, y); !errors.Is(err, errDumpInterrupted) {
+		out.restart()
+		if err = d.dump(t, f, out); !errors.Is(err, errDumpInterrupted) {
 			break
 		}
 	}
-	return y.row, err
+	return out.row, err
 }
 
-func (d *sockDiag) dump(t Type, f Filter, y *tally) error {
+func (d *sockDiag) dump(t Type, f Filter, out *tally) error {
 	op := "dump " + t.String()
 	d.seq++
 	if err := unix.Sendto(d.fd, dumpRequest(t, f, d.seq), 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
@@ -137,7 +123,7 @@ func (d *sockDiag) dump(t Type, f Filter, y *tally) error {
 		if err != nil {
 			return &DumpError{Op: op, Err: err}
 		}
-		done, err := countDump(d.buf[:n], d.seq, t, f, y)
+		done, err := countDump(d.buf[:n], d.seq, t, f, out)
 		if err != nil {
 			return &DumpError{Op: op, Err: err}
 		}
@@ -179,18 +165,18 @@ func dumpRequest(t Type, f Filter, seq uint32) []byte {
 	}
 	b := make([]byte, nlmsgHdrLen+size, nlmsgHdrLen+size+4+len(prog))
 	ne := binary.NativeEndian
-	ne.PutUint16(b[4:], sockDiagByFamily)
-	ne.PutUint16(b[6:], unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
-	ne.PutUint32(b[8:], seq)
-	b[16] = typeFamilyProto[t].family
-	b[17] = typeFamilyProto[t].proto
-	ne.PutUint32(b[20:], kernelStates(t, f)) // idiag_states, udiag_states
+	ne.PutUint16(b[nlType:], sockDiagByFamily)
+	ne.PutUint16(b[nlFlags:], unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
+	ne.PutUint32(b[nlSeq:], seq)
+	b[reqFamily] = typeFamilyProto[t].family
+	b[reqProto] = typeFamilyProto[t].proto
+	ne.PutUint32(b[reqStates:], kernelStates(t, f))
 	if prog != nil {
 		b = ne.AppendUint16(b, uint16(4+len(prog)))
 		b = ne.AppendUint16(b, inetDiagReqBytecode)
 		b = append(b, prog...)
 	}
-	ne.PutUint32(b[0:], uint32(len(b)))
+	ne.PutUint32(b[nlLen:], uint32(len(b)))
 	return b
 }
 
@@ -206,18 +192,18 @@ func unixStatus(state uint8) Status {
 
 // countDump counts the sockets in one read of a dump answer. It reports done
 // at NLMSG_DONE, and the kernel's errno for NLMSG_ERROR.
-func countDump(b []byte, seq uint32, t Type, f Filter, y *tally) (done bool, err error) {
+func countDump(b []byte, seq uint32, t Type, f Filter, out *tally) (done bool, err error) {
 	ne := binary.NativeEndian
 	for len(b) > 0 {
 		if len(b) < nlmsgHdrLen {
 			return false, fmt.Errorf("truncated message header (%d bytes)", len(b))
 		}
-		msgLen := int(ne.Uint32(b[0:]))
-		typ := ne.Uint16(b[4:])
-		flags := ne.Uint16(b[6:])
+		msgLen := int(ne.Uint32(b[nlLen:]))
+		typ := ne.Uint16(b[nlType:])
+		flags := ne.Uint16(b[nlFlags:])
 		// An error that echoes a long request may not fit the read; its
 		// errno, first, does: say that, not "truncated".
-		if typ == unix.NLMSG_ERROR && msgLen > len(b) && len(b) >= nlmsgHdrLen+4 && ne.Uint32(b[8:]) == seq {
+		if typ == unix.NLMSG_ERROR && msgLen > len(b) && len(b) >= nlmsgHdrLen+4 && ne.Uint32(b[nlSeq:]) == seq {
 			if errno := -int32(ne.Uint32(b[nlmsgHdrLen:])); errno != 0 {
 				return false, unix.Errno(errno)
 			}
@@ -225,7 +211,7 @@ func countDump(b []byte, seq uint32, t Type, f Filter, y *tally) (done bool, err
 		if msgLen < nlmsgHdrLen || msgLen > len(b) {
 			return false, fmt.Errorf("truncated message: length %d, %d bytes left", msgLen, len(b))
 		}
-		msgSeq := ne.Uint32(b[8:])
+		msgSeq := ne.Uint32(b[nlSeq:])
 		msg := b[nlmsgHdrLen:msgLen]
 		if next := (msgLen + 3) &^ 3; next < len(b) {
 			b = b[next:]
@@ -257,15 +243,15 @@ func countDump(b []byte, seq uint32, t Type, f Filter, y *tally) (done bool, err
 				if len(msg) < unixDiagMsgLen {
 					return false, fmt.Errorf("truncated unix_diag_msg (%d bytes)", len(msg))
 				}
-				if s := unixStatus(msg[2]); f.HasStatus(s) {
-					y.add(t, s, ne.Uint32(msg[4:])) // udiag_ino
+				if s := unixStatus(msg[unixState]); f.HasStatus(s) {
+					out.add(t, s, ne.Uint32(msg[unixInode:]))
 				}
 				continue
 			}
 			if len(msg) < inetDiagMsgLen {
 				return false, fmt.Errorf("truncated inet_diag_msg (%d bytes)", len(msg))
 			}
-			s := Status(msg[1])
+			s := Status(msg[diagState])
 			switch {
 			case !t.IsTCP():
 				s = None
@@ -277,7 +263,7 @@ func countDump(b []byte, seq uint32, t Type, f Filter, y *tally) (done bool, err
 			// Addresses and ports: the kernel ran the bytecode, unless it
 			// was too long to send.
 			if f.HasStatus(s) && (!f.inProcess || matchDiagMsg(msg, f)) {
-				y.add(t, s, ne.Uint32(msg[68:])) // idiag_inode
+				out.add(t, s, ne.Uint32(msg[diagInode:]))
 			}
 		}
 	}
@@ -287,19 +273,12 @@ func countDump(b []byte, seq uint32, t Type, f Filter, y *tally) (done bool, err
 // matchDiagMsg matches an inet_diag_msg's addresses and ports (struct
 // inet_diag_sockid, in network byte order) with the filter's endpoints.
 func matchDiagMsg(msg []byte, f Filter) bool {
-	const (
-		family = 0  // idiag_family
-		sport  = 4  // id.idiag_sport
-		dport  = 6  // id.idiag_dport
-		src    = 8  // id.idiag_src, 16 bytes; IPv4 in the first 4
-		dst    = 24 // id.idiag_dst
-	)
-	addr := func(at int) netip.Addr {
-		if msg[family] == unix.AF_INET {
+	addr := func(at int) netip.Addr { // IPv4 in the first 4 of 16 bytes
+		if msg[diagFamily] == unix.AF_INET {
 			return netip.AddrFrom4([4]byte(msg[at : at+4]))
 		}
 		return netip.AddrFrom16([16]byte(msg[at : at+16]))
 	}
 	be := binary.BigEndian
-	return f.Local.Match(addr(src), be.Uint16(msg[sport:])) && f.Remote.Match(addr(dst), be.Uint16(msg[dport:]))
+	return f.Local.Match(addr(diagSrc), be.Uint16(msg[diagSport:])) && f.Remote.Match(addr(diagDst), be.Uint16(msg[diagDport:]))
 }

@@ -47,15 +47,15 @@ func TestCountDump(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var list []Socket
-			y := newTally(&list)
+			out := newTally(&list)
 			var done bool
 			var err error
 			for _, r := range tt.reads {
-				if done, err = countDump(readSockDiag(t, r), tt.seq, tt.typ, tt.f, y); err != nil {
+				if done, err = countDump(readSockDiag(t, r), tt.seq, tt.typ, tt.f, out); err != nil {
 					break
 				}
 			}
-			row := y.row
+			row := out.row
 			if c := CountSockets(list); c[tt.typ] != row {
 				t.Errorf("the list counts %v, the row %v", c[tt.typ], row)
 			}

@@ -4,16 +4,9 @@ import (
 	"encoding/json"
 	"io"
 	"strings"
-	"time"
-)
 
-// Extra is what the JSON document (and -v) tell beyond the groups.
-type Extra struct {
-	Backend  string
-	Sockets  int // counted, before grouping
-	Duration time.Duration
-	Top      *Top
-}
+	"github.com/network-connections/network-connections/internal/top"
+)
 
 // Document is the --format json output: one object for scripts.
 type Document struct {
@@ -28,7 +21,7 @@ type Document struct {
 	Backend    string      `json:"backend,omitempty"`
 	Sockets    int         `json:"sockets"`
 	DurationMS float64     `json:"duration_ms"`
-	Top        *Top        `json:"top,omitempty"`
+	Top        *top.Top    `json:"top,omitempty"`
 	Error      string      `json:"error,omitempty"`
 }
 
@@ -45,13 +38,13 @@ type JSONGroup struct {
 	Critical  string `json:"critical"`
 }
 
-// WriteJSON prints the report as one JSON document.
-func (r Report) WriteJSON(w io.Writer, x Extra) error {
+// writeJSON prints the report as one JSON document.
+func (r Report) writeJSON(w io.Writer, x Details) error {
 	d := Document{
 		State: r.State.String(), ExitCode: r.ExitCode(), AlwaysOK: r.opts.AlwaysOK,
 		Message: r.Message(), Groups: []JSONGroup{}, GroupBy: r.opts.GroupBy.String(),
 		Warning: nonNil(r.opts.Warning.Given()), Critical: nonNil(r.opts.Critical.Given()),
-		Backend: x.Backend, Sockets: x.Sockets, DurationMS: float64(x.Duration.Microseconds()) / 1000, Top: x.Top,
+		Backend: x.Backend, Sockets: x.Sockets, DurationMS: ms(x.Duration), Top: x.Top,
 	}
 	for _, g := range r.Groups {
 		jg := JSONGroup{Label: g.Label(), PerfLabel: g.PerfLabel(), Count: g.Count, State: g.State.String(),
@@ -67,8 +60,8 @@ func (r Report) WriteJSON(w io.Writer, x Extra) error {
 	return writeDocument(w, d)
 }
 
-// WriteJSONError prints an UNKNOWN as a JSON document.
-func WriteJSONError(w io.Writer, msg string) error {
+// writeJSONError prints an UNKNOWN as a JSON document.
+func writeJSONError(w io.Writer, msg string) error {
 	return writeDocument(w, Document{State: Unknown.String(), ExitCode: int(Unknown), Groups: []JSONGroup{},
 		Warning: []string{}, Critical: []string{}, Error: strings.TrimPrefix(msg, "UNKNOWN: ")})
 }

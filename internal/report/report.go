@@ -4,7 +4,6 @@ package report
 
 import (
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 
@@ -189,26 +188,4 @@ func (r Report) Message() string {
 		b.WriteString(" (always ok)")
 	}
 	return b.String()
-}
-
-// Write prints the status line with perfdata, then the long output lines.
-func (r Report) Write(w io.Writer, long []string) error {
-	var b strings.Builder
-	b.WriteString(r.Message())
-	if !r.opts.NoPerfdata && len(r.Groups) > 0 {
-		b.WriteByte('|')
-		for i, g := range r.Groups {
-			if i > 0 {
-				b.WriteByte(' ')
-			}
-			fmt.Fprintf(&b, "'%s'=%d;%s;%s;0", g.PerfLabel(), g.Count, g.Warning, g.Critical)
-		}
-	}
-	b.WriteByte('\n')
-	for _, l := range long {
-		b.WriteString(l)
-		b.WriteByte('\n')
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
 }

@@ -9,8 +9,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/network-connections/network-connections/internal/collect"
+	"github.com/network-connections/network-connections/internal/top"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -57,6 +59,19 @@ func mustThresholds(t *testing.T, values ...string) Thresholds {
 	return th
 }
 
+// details is what a --top run on busy.txt tells, and -v.
+func details(verbose int) Details {
+	return Details{Backend: "netlink", Sockets: 1234, Duration: 1500 * time.Microsecond, Timeout: 10 * time.Second, Verbose: verbose,
+		Top: &top.Top{Alerting: true, Groups: []string{"tcp ESTABLISHED", "tcp TIME WAIT"},
+			Processes: []top.ProcessCount{
+				{Pid: 812, Name: "nginx", Total: 40, Groups: []top.LabelCount{{Label: "tcp ESTABLISHED", Count: 40}}},
+				{Pid: 9, Name: "java", Total: 3, Groups: []top.LabelCount{{Label: "tcp ESTABLISHED", Count: 2}, {Label: "tcp TIME WAIT", Count: 1}}},
+			},
+			NoProcess: []top.LabelCount{{Label: "tcp TIME WAIT", Count: 30}},
+			NotFound:  []top.LabelCount{{Label: "tcp ESTABLISHED", Count: 4}},
+		}}
+}
+
 func TestGolden(t *testing.T) {
 	tests := []struct {
 		name, counts  string
@@ -68,6 +83,8 @@ func TestGolden(t *testing.T) {
 		groupBy       GroupBy
 		reportMissing bool
 		filter        collect.Filter
+		details       Details
+		json          bool
 	}{
 		{name: "default", counts: "original-example.txt"},
 		{name: "ties", counts: "ties.txt"},
@@ -89,6 +106,14 @@ func TestGolden(t *testing.T) {
 			filter: collect.Filter{Types: 1<<collect.TCP | 1<<collect.TCP6 | 1<<collect.Unix, Statuses: 1<<collect.Listen | 1<<collect.None}},
 		{name: "report-missing-grouped", counts: "empty.txt", reportMissing: true, groupBy: ByStatus, critical: []string{"1:"},
 			filter: collect.Filter{Types: 1<<collect.TCP | 1<<collect.TCP6, Statuses: 1 << collect.Listen}},
+		{name: "top-verbose", counts: "busy.txt", warning: []string{"30"}, typ: "all", status: "all", details: details(2)},
+		{name: "top-unreadable", counts: "busy.txt", critical: []string{"time_wait=5"}, details: func() Details {
+			d := details(0)
+			d.Top.Unreadable = 12
+			return d
+		}()},
+		{name: "json", counts: "busy.txt", warning: []string{"30", "tcp6=1:"}, critical: []string{"100"}, json: true, details: details(0)},
+		{name: "json-group-by-status", counts: "busy.txt", groupBy: ByStatus, json: true, details: Details{Backend: "procfs", Sockets: 7, Duration: 2500 * time.Microsecond}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -99,7 +124,7 @@ func TestGolden(t *testing.T) {
 				GroupBy: tt.groupBy, ReportMissing: tt.reportMissing, Filter: tt.filter,
 			})
 			var b strings.Builder
-			if err := r.Write(&b, nil); err != nil {
+			if err := r.Render(&b, tt.details, tt.json); err != nil {
 				t.Fatal(err)
 			}
 			got := b.String() + "exit " + strconv.Itoa(r.ExitCode()) + "\n"
@@ -181,6 +206,28 @@ func TestSelectors(t *testing.T) {
 		}
 		if tt.want == "" && got != "" || !strings.HasPrefix(tt.want, "error: ") && !strings.HasPrefix(got, tt.want) || strings.HasPrefix(tt.want, "error: ") && !strings.Contains(got, tt.want[len("error: "):]) {
 			t.Errorf("%q under --group-by %s: got %q, want %q", tt.values, tt.by, got, tt.want)
+		}
+	}
+}
+
+func TestWriteUnknown(t *testing.T) {
+	huge := strings.Repeat("x", 5000)
+	tests := []struct {
+		msg    string
+		asJSON bool
+		want   string
+	}{
+		{"--warning: range \"abc\"", false, "UNKNOWN: --warning: range \"abc\"\n"},
+		{"two\nlines |pipe", false, "UNKNOWN: two lines ¦pipe\n"},
+		{"bad \"" + huge + "\" value", false, "UNKNOWN: bad \"" + huge[:200] + "... (cut: 5000 characters)\" value\n"},
+		{"--" + huge, false, "UNKNOWN: --" + huge[:998] + "... (cut: 5002 characters)\n"},
+		{"stopped", true, `{"state":"UNKNOWN","exit_code":3,"groups":[],"warning":[],"critical":[],"sockets":0,"duration_ms":0,"error":"stopped"}` + "\n"},
+	}
+	for _, tt := range tests {
+		var b strings.Builder
+		WriteUnknown(&b, tt.msg, tt.asJSON)
+		if b.String() != tt.want {
+			t.Errorf("%.40q: got %.300q\nwant %.300q", tt.msg, b.String(), tt.want)
 		}
 	}
 }

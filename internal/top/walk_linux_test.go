@@ -1,4 +1,4 @@
-package owners
+package top
 
 import (
 	"os"
@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-func TestFind(t *testing.T) {
+func TestWalk(t *testing.T) {
 	proc := t.TempDir()
 	mk := func(pid, comm string, fds map[string]string) {
 		dir := filepath.Join(proc, pid, "fd")
@@ -24,7 +24,7 @@ func TestFind(t *testing.T) {
 
 	holders := map[uint32][]Process{}
 	wanted := map[uint32]bool{100: true, 101: true, 102: true}
-	unreadable, err := find(proc, func(i uint32) bool { return wanted[i] }, func(p Process, i uint32) { holders[i] = append(holders[i], p) })
+	unreadable, err := walk(proc, func(i uint32) bool { return wanted[i] }, func(p Process, i uint32) { holders[i] = append(holders[i], p) })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package owners
+package top
 
 import (
 	"bytes"
@@ -10,13 +10,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Find walks /proc/*/fd once and calls holds for each process holding a
-// wanted socket inode. It returns how many processes it may not read.
-func Find(wanted func(inode uint32) bool, holds func(Process, uint32)) (unreadable int, err error) {
-	return find("/proc", wanted, holds)
-}
+// procRoot is where the processes are.
+const procRoot = "/proc"
 
-func find(proc string, wanted func(uint32) bool, holds func(Process, uint32)) (unreadable int, err error) {
+// walk walks proc/*/fd once and calls holds for each process holding a
+// wanted socket inode. It returns how many processes it may not read.
+func walk(proc string, wanted func(uint32) bool, holds func(Process, uint32)) (unreadable int, err error) {
 	pids, err := readNames(proc)
 	if err != nil {
 		return 0, err
@@ -69,8 +68,8 @@ func readNames(dir string) ([]string, error) {
 	return f.Readdirnames(-1)
 }
 
-// Name is a process's command name, from /proc/PID/comm.
-func Name(pid int32) string { return nameAt("/proc", strconv.Itoa(int(pid))) }
+// nameOf is a process's command name, from /proc/PID/comm.
+func nameOf(proc string, pid int32) string { return nameAt(proc, strconv.Itoa(int(pid))) }
 
 func nameAt(proc, pid string) string {
 	b, err := os.ReadFile(proc + "/" + pid + "/comm")
