@@ -117,7 +117,7 @@ func TestBench(t *testing.T) {
 		fmt.Fprintln(&b)
 	}
 
-	// The targets of issue 3, read off this run.
+	// The speed targets the project set itself (README, Speed), read off this run.
 	at := func(key string) time.Duration { return wall[key][100000] }
 	ours, filtered := at("default"), at("filtered")
 	fmt.Fprintf(&b, "at 100k sockets:\n")

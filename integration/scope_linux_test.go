@@ -153,7 +153,7 @@ func TestNetns(t *testing.T) {
 	}{
 		{[]string{"--netns", "nc-no-such-namespace"}, "UNKNOWN: --netns /run/netns/nc-no-such-namespace: no such file or directory"},
 		{[]string{"--netns", "/proc/self/ns/uts"}, "UNKNOWN: --netns /proc/self/ns/uts: not a network namespace: invalid argument"},
-		{[]string{"--netns", self, "--backend", "gopsutil"}, "UNKNOWN: --backend: --netns works with the auto, netlink and procfs backends, not gopsutil"},
+		{[]string{"--netns", self, "--backend", "gopsutil"}, "UNKNOWN: --netns " + self + ": it works with the auto, netlink and procfs backends, not gopsutil"},
 	}
 	for _, tt := range bad {
 		if stdout, _, code := runBinary(t, tt.args...); stdout != tt.want+"\n" || code != 3 {
