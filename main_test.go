@@ -121,7 +121,7 @@ func TestParseArgs(t *testing.T) {
 type hangs struct{}
 
 func (hangs) Name() string { return "hanging" }
-func (hangs) Collect(context.Context, collect.Filter, *[]collect.Socket) (collect.Counts, error) {
+func (hangs) Collect(context.Context, collect.Filter, collect.Sink) (collect.Counts, error) {
 	<-make(chan struct{}) // ignores ctx, as a stuck syscall would
 	return collect.Counts{}, nil
 }

@@ -54,7 +54,7 @@ type Auto struct {
 
 // dumper counts one type's sockets: a sock_diag socket, or a test's stand-in.
 type dumper interface {
-	count(Type, Filter, *[]Socket) ([NumStatuses]int, error)
+	count(Type, Filter, Sink) ([NumStatuses]int, error)
 	close()
 }
 
@@ -65,7 +65,7 @@ func (a *Auto) Name() string {
 	return a.used
 }
 
-func (a *Auto) Collect(ctx context.Context, f Filter, list *[]Socket) (Counts, error) {
+func (a *Auto) Collect(ctx context.Context, f Filter, sink Sink) (Counts, error) {
 	open := a.sockDiag
 	if open == nil {
 		open = func() (dumper, error) { return openSockDiag() }
@@ -74,17 +74,17 @@ func (a *Auto) Collect(ctx context.Context, f Filter, list *[]Socket) (Counts, e
 	d, err := open()
 	if refused(err) {
 		a.used = fmt.Sprintf("procfs (%v)", err)
-		return a.procfs.Collect(ctx, f, list)
+		return a.procfs.Collect(ctx, f, sink)
 	}
 	if err != nil {
 		return Counts{}, err
 	}
 	defer d.close()
 	return countTypes(ctx, f, func(t Type) ([NumStatuses]int, error) {
-		row, err := d.count(t, f, list)
+		row, err := d.count(t, f, sink)
 		if refused(err) {
 			a.used += fmt.Sprintf(", procfs for %s (%v)", t, err)
-			return a.procfs.countType(t, f, nil, list)
+			return a.procfs.countType(t, f, nil, sink)
 		}
 		return row, err
 	})

@@ -16,7 +16,7 @@ type fakeDumper struct {
 	closed bool
 }
 
-func (d *fakeDumper) count(t Type, f Filter, _ *[]Socket) ([NumStatuses]int, error) {
+func (d *fakeDumper) count(t Type, f Filter, _ Sink) ([NumStatuses]int, error) {
 	return d.rows[t], d.errs[t]
 }
 func (d *fakeDumper) close() { d.closed = true }

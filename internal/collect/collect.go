@@ -4,6 +4,7 @@ package collect
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"strings"
 )
 
@@ -138,12 +139,21 @@ func (c Counts) Total() int {
 	return n
 }
 
-// Collector counts the sockets that a filter selects and, given a list,
-// lists them too (for --top: a list costs more, so a plain count never makes
-// one).
+// Collector counts the sockets that a filter selects and, given a sink,
+// hands each one to it too (for --top: a sink costs more, so a plain count
+// never has one).
 type Collector interface {
 	Name() string // the way it counted, once it has
-	Collect(ctx context.Context, f Filter, list *[]Socket) (Counts, error)
+	Collect(ctx context.Context, f Filter, sink Sink) (Counts, error)
+}
+
+// Sink receives the counted sockets, with their addresses, one type's dump
+// at a time: Restart forgets what the dump under way handed over (the
+// kernel marked it inconsistent and it starts again), Done ends it.
+type Sink interface {
+	Add(Socket)
+	Restart()
+	Done()
 }
 
 // Count counts the sockets c finds for f.
@@ -153,10 +163,20 @@ func Count(ctx context.Context, c Collector, f Filter) (Counts, error) {
 
 // List lists the sockets c finds for f, and counts them.
 func List(ctx context.Context, c Collector, f Filter) ([]Socket, Counts, error) {
-	var list []Socket
-	counts, err := c.Collect(ctx, f, &list)
-	return list, counts, err
+	var l listSink
+	counts, err := c.Collect(ctx, f, &l)
+	return l.list, counts, err
 }
+
+// listSink is a Sink that keeps every socket.
+type listSink struct {
+	list []Socket
+	mark int // len(list) when the dump under way began
+}
+
+func (l *listSink) Add(s Socket) { l.list = append(l.list, s) }
+func (l *listSink) Restart()     { l.list = l.list[:l.mark] }
+func (l *listSink) Done()        { l.mark = len(l.list) }
 
 // countTypes counts each type the filter wants with count.
 func countTypes(ctx context.Context, f Filter, count func(Type) ([NumStatuses]int, error)) (Counts, error) {
@@ -176,13 +196,14 @@ func countTypes(ctx context.Context, f Filter, count func(Type) ([NumStatuses]in
 	return c, nil
 }
 
-// Socket is one counted socket and what tells its owner.
+// Socket is one counted socket: what tells its owner, and its addresses.
 type Socket struct {
-	Type   Type
-	Status Status
-	Inode  uint32 // 0: none (TIME_WAIT and request sockets belong to no file)
-	Pid    int32  // the owner, where the collector knows it (gopsutil); else 0
-	Kernel bool   // no process holds it: TIME_WAIT, not yet accepted, orphaned
+	Type          Type
+	Status        Status
+	Kernel        bool           // no process holds it: TIME_WAIT, not yet accepted, orphaned
+	Inode         uint32         // 0: none (TIME_WAIT and request sockets belong to no file)
+	Pid           int32          // the owner, where the collector knows it (gopsutil); else 0
+	Local, Remote netip.AddrPort // inet sockets; the remote one unspecified without a peer
 }
 
 // CountSockets counts a list.
@@ -194,33 +215,34 @@ func CountSockets(list []Socket) Counts {
 	return c
 }
 
-// tally is where a collector puts each socket of one type: always counted in
-// row; with list set, also listed.
+// tally is where a collector puts each socket of one type's dump: always
+// counted in row; with a sink, also handed to it.
 type tally struct {
 	row  [NumStatuses]int
-	list *[]Socket
-	mark int // len(*list) at the start of a dump, to restart it
+	sink Sink
 }
 
-func newTally(list *[]Socket) *tally {
-	out := &tally{list: list}
-	if list != nil {
-		out.mark = len(*list)
-	}
-	return out
-}
+func newTally(sink Sink) *tally { return &tally{sink: sink} }
 
-func (out *tally) add(t Type, s Status, inode uint32) {
-	out.row[s]++
-	if out.list != nil {
-		*out.list = append(*out.list, Socket{Type: t, Status: s, Inode: inode, Kernel: inode == 0})
+// add counts a socket; only with a sink does it need more than type and state.
+func (out *tally) add(s Socket) {
+	out.row[s.Status]++
+	if out.sink != nil {
+		out.sink.Add(s)
 	}
 }
 
 // restart forgets what an interrupted dump added.
 func (out *tally) restart() {
 	out.row = [NumStatuses]int{}
-	if out.list != nil {
-		*out.list = (*out.list)[:out.mark]
+	if out.sink != nil {
+		out.sink.Restart()
+	}
+}
+
+// done ends the dump: what it added stands.
+func (out *tally) done() {
+	if out.sink != nil {
+		out.sink.Done()
 	}
 }

@@ -23,10 +23,10 @@ func FuzzCountDump(f *testing.F) {
 	seeds(f, "sockdiag", func(b []byte) { f.Add(b, uint8(TCP)); f.Add(b, uint8(Unix)) })
 	f.Fuzz(func(t *testing.T, b []byte, typ uint8) {
 		tp := Type(typ % uint8(NumTypes))
-		var list []Socket
-		out := newTally(&list)
+		var l listSink
+		out := newTally(&l)
 		countDump(b, 1, tp, All, out)
-		if c := CountSockets(list); c[tp] != out.row {
+		if c := CountSockets(l.list); c[tp] != out.row {
 			t.Fatalf("list %v, row %v", c[tp], out.row)
 		}
 	})
@@ -37,10 +37,10 @@ func FuzzCountProcNet(f *testing.F) {
 	seeds(f, "procnet", func(b []byte) { f.Add(b, uint8(TCP)); f.Add(b, uint8(UDP)); f.Add(b, uint8(Unix)) })
 	f.Fuzz(func(t *testing.T, b []byte, typ uint8) {
 		tp := Type(typ % uint8(NumTypes))
-		var list []Socket
-		out := newTally(&list)
+		var l listSink
+		out := newTally(&l)
 		countProcNet(bytes.NewReader(b), &scratch{buf: make([]byte, 512)}, tp, Filter{Types: All.Types | 1<<Unix, Statuses: All.Statuses, Local: Endpoint{Ports: []PortRange{{0, 40000}}}}, out)
-		if c := CountSockets(list); c[tp] != out.row {
+		if c := CountSockets(l.list); c[tp] != out.row {
 			t.Fatalf("list %v, row %v", c[tp], out.row)
 		}
 	})

@@ -23,7 +23,7 @@ func (Gopsutil) Name() string { return "gopsutil" }
 var gopsutilKinds = [NumTypes]string{"tcp4", "tcp6", "udp4", "udp6", "unix"}
 
 // Collect lists the sockets with their owners' pids, which gopsutil finds.
-func (Gopsutil) Collect(ctx context.Context, f Filter, list *[]Socket) (Counts, error) {
+func (Gopsutil) Collect(ctx context.Context, f Filter, sink Sink) (Counts, error) {
 	if f.HasType(Unix) {
 		return Counts{}, errors.New("the gopsutil backend cannot tell the states of unix sockets (use --backend auto on Linux)")
 	}
@@ -45,8 +45,11 @@ func (Gopsutil) Collect(ctx context.Context, f Filter, list *[]Socket) (Counts, 
 		conns = append(conns, cs...)
 	}
 	sockets, err := listConnections(conns, f)
-	if list != nil {
-		*list = append(*list, sockets...)
+	if sink != nil && err == nil {
+		for _, s := range sockets {
+			sink.Add(s)
+		}
+		sink.Done()
 	}
 	return CountSockets(sockets), err
 }
@@ -102,7 +105,9 @@ func listConnections(conns []net.ConnectionStat, f Filter) ([]Socket, error) {
 			// those whose owner it may not read: only these states are
 			// surely the kernel's.
 			kernel := conn.Pid == 0 && (s == TimeWait || s == SynRecv)
-			list = append(list, Socket{Type: t, Status: s, Pid: conn.Pid, Kernel: kernel})
+			list = append(list, Socket{Type: t, Status: s, Pid: conn.Pid, Kernel: kernel,
+				Local:  netip.AddrPortFrom(gopsutilAddr(conn.Family, conn.Laddr.IP), uint16(conn.Laddr.Port)),
+				Remote: netip.AddrPortFrom(gopsutilAddr(conn.Family, conn.Raddr.IP), uint16(conn.Raddr.Port))})
 		}
 	}
 	return list, nil

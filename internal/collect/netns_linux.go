@@ -30,9 +30,9 @@ type Netns struct {
 
 func (n Netns) Name() string { return n.Collector.Name() }
 
-func (n Netns) Collect(ctx context.Context, f Filter, list *[]Socket) (c Counts, err error) {
+func (n Netns) Collect(ctx context.Context, f Filter, sink Sink) (c Counts, err error) {
 	err = n.inside(func() error {
-		c, err = n.Collector.Collect(ctx, f, list)
+		c, err = n.Collector.Collect(ctx, f, sink)
 		return err
 	})
 	return c, err

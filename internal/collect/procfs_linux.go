@@ -27,9 +27,9 @@ func (Procfs) Name() string { return "procfs" }
 
 var procFiles = [NumTypes]string{"tcp", "tcp6", "udp", "udp6", "unix"}
 
-func (p Procfs) Collect(ctx context.Context, f Filter, list *[]Socket) (Counts, error) {
+func (p Procfs) Collect(ctx context.Context, f Filter, sink Sink) (Counts, error) {
 	sc := p.newScratch()
-	return countTypes(ctx, f, func(t Type) ([NumStatuses]int, error) { return p.countType(t, f, sc, list) })
+	return countTypes(ctx, f, func(t Type) ([NumStatuses]int, error) { return p.countType(t, f, sc, sink) })
 }
 
 // scratch is the memory one count reuses from file to file: the read buffer,
@@ -67,7 +67,7 @@ func (p Procfs) dir() string {
 }
 
 // countType counts one file, with sc's memory (allocated when nil).
-func (p Procfs) countType(t Type, f Filter, sc *scratch, list *[]Socket) ([NumStatuses]int, error) {
+func (p Procfs) countType(t Type, f Filter, sc *scratch, sink Sink) ([NumStatuses]int, error) {
 	path := p.dir() + "/" + procFiles[t]
 	file, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) && (t == TCP6 || t == UDP6) {
@@ -80,10 +80,11 @@ func (p Procfs) countType(t Type, f Filter, sc *scratch, list *[]Socket) ([NumSt
 	if sc == nil {
 		sc = p.newScratch()
 	}
-	out := newTally(list)
+	out := newTally(sink)
 	if err := countProcNet(file, sc, t, f, out); err != nil {
 		return out.row, fmt.Errorf("read %s: %w", path, err)
 	}
+	out.done()
 	return out.row, nil
 }
 
@@ -92,7 +93,7 @@ func (p Procfs) countType(t Type, f Filter, sc *scratch, list *[]Socket) ([NumSt
 func countProcNet(r io.Reader, sc *scratch, t Type, f Filter, out *tally) error {
 	seen := dedup{seed: maphash.MakeSeed(), hashes: sc.hashes[:0]}
 	defer func() { sc.hashes = seen.hashes }() // keep what it grew to
-	if out.list != nil {
+	if out.sink != nil {
 		seen.listed = map[uint64]struct{}{}
 	}
 	header := true
@@ -167,7 +168,7 @@ func countLine(l []byte, t Type, f Filter, out *tally, seen *dedup) error {
 			s = Established
 		}
 		if f.HasStatus(s) {
-			seen.add(out, t, s, fields[6], fields[6])
+			seen.add(out, Socket{Type: t, Status: s}, fields[6], fields[6])
 		}
 		return nil
 	}
@@ -188,7 +189,8 @@ func countLine(l []byte, t Type, f Filter, out *tally, seen *dedup) error {
 	if !f.HasStatus(s) {
 		return nil
 	}
-	if f.Scoped() {
+	sock := Socket{Type: t, Status: s}
+	if f.Scoped() || out.sink != nil {
 		local, lport, ok1 := parseProcAddr(fields[1])
 		remote, rport, ok2 := parseProcAddr(fields[2])
 		if !ok1 || !ok2 {
@@ -197,11 +199,12 @@ func countLine(l []byte, t Type, f Filter, out *tally, seen *dedup) error {
 		if !f.Local.Match(local, lport) || !f.Remote.Match(remote, rport) {
 			return nil
 		}
+		sock.Local, sock.Remote = netip.AddrPortFrom(local, lport), netip.AddrPortFrom(remote, rport)
 	}
 	if n < 10 {
 		return fmt.Errorf("no inode column in line %q", l)
 	}
-	seen.add(out, t, s, fields[9], fields[1], fields[2], fields[9])
+	seen.add(out, sock, fields[9], fields[1], fields[2], fields[9])
 	return nil
 }
 
@@ -218,8 +221,8 @@ type dedup struct {
 	listed map[uint64]struct{}
 }
 
-// add notes a socket in status s, its key made of the fields.
-func (ls *dedup) add(out *tally, t Type, s Status, inode []byte, key ...[]byte) {
+// add notes a socket, its key made of the fields.
+func (ls *dedup) add(out *tally, sock Socket, inode []byte, key ...[]byte) {
 	var h maphash.Hash
 	h.SetSeed(ls.seed)
 	for _, f := range key {
@@ -228,12 +231,14 @@ func (ls *dedup) add(out *tally, t Type, s Status, inode []byte, key ...[]byte) 
 	}
 	k := h.Sum64() &^ 0xf
 	if ls.listed == nil {
-		ls.hashes = append(ls.hashes, k|uint64(s))
+		ls.hashes = append(ls.hashes, k|uint64(sock.Status))
 		return
 	}
 	if _, ok := ls.listed[k]; !ok {
 		ls.listed[k] = struct{}{}
-		out.add(t, s, parseInode(inode))
+		sock.Inode = parseInode(inode)
+		sock.Kernel = sock.Inode == 0
+		out.add(sock)
 	}
 }
 

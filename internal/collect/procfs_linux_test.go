@@ -3,6 +3,7 @@ package collect
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -92,7 +93,9 @@ func TestProcfsList(t *testing.T) {
 		t.Fatal(err)
 	}
 	// tcp6: a listener (inode 23739) and an IPv4-mapped connection (23741).
-	want := []Socket{{Type: TCP6, Status: Listen, Inode: 23739}, {Type: TCP6, Status: Established, Inode: 23741}}
+	ap := netip.MustParseAddrPort
+	want := []Socket{{Type: TCP6, Status: Listen, Inode: 23739, Local: ap("[::]:48935"), Remote: ap("[::]:0")},
+		{Type: TCP6, Status: Established, Inode: 23741, Local: ap("[::ffff:127.0.0.1]:48935"), Remote: ap("[::ffff:127.0.0.1]:39668")}}
 	if len(list) != 2 || list[0] != want[0] || list[1] != want[1] {
 		t.Errorf("got %+v, want %+v", list, want)
 	}

@@ -66,13 +66,13 @@ var typeFamilyProto = [NumTypes]struct{ family, proto uint8 }{
 	Unix: {unix.AF_UNIX, 0},
 }
 
-func (SockDiag) Collect(ctx context.Context, f Filter, list *[]Socket) (Counts, error) {
+func (SockDiag) Collect(ctx context.Context, f Filter, sink Sink) (Counts, error) {
 	d, err := openSockDiag()
 	if err != nil {
 		return Counts{}, err
 	}
 	defer d.close()
-	return countTypes(ctx, f, func(t Type) ([NumStatuses]int, error) { return d.count(t, f, list) })
+	return countTypes(ctx, f, func(t Type) ([NumStatuses]int, error) { return d.count(t, f, sink) })
 }
 
 // sockDiag is an open NETLINK_SOCK_DIAG socket and its receive buffer.
@@ -96,15 +96,18 @@ func openSockDiag() (*sockDiag, error) {
 func (d *sockDiag) close() { unix.Close(d.fd) }
 
 // count dumps one type, retrying a dump the kernel marked as interrupted.
-func (d *sockDiag) count(t Type, f Filter, list *[]Socket) ([NumStatuses]int, error) {
+func (d *sockDiag) count(t Type, f Filter, sink Sink) ([NumStatuses]int, error) {
 	f = kernelFilter(f)
-	out := newTally(list)
+	out := newTally(sink)
 	var err error
 	for range dumpRetries {
 		out.restart()
 		if err = d.dump(t, f, out); !errors.Is(err, errDumpInterrupted) {
 			break
 		}
+	}
+	if err == nil {
+		out.done()
 	}
 	return out.row, err
 }
@@ -244,7 +247,8 @@ func countDump(b []byte, seq uint32, t Type, f Filter, out *tally) (done bool, e
 					return false, fmt.Errorf("truncated unix_diag_msg (%d bytes)", len(msg))
 				}
 				if s := unixStatus(msg[unixState]); f.HasStatus(s) {
-					out.add(t, s, ne.Uint32(msg[unixInode:]))
+					inode := ne.Uint32(msg[unixInode:])
+					out.add(Socket{Type: t, Status: s, Inode: inode, Kernel: inode == 0})
 				}
 				continue
 			}
@@ -262,9 +266,16 @@ func countDump(b []byte, seq uint32, t Type, f Filter, out *tally) (done bool, e
 			}
 			// Addresses and ports: the kernel ran the bytecode, unless it
 			// was too long to send.
-			if f.HasStatus(s) && (!f.inProcess || matchDiagMsg(msg, f)) {
-				out.add(t, s, ne.Uint32(msg[diagInode:]))
+			if !f.HasStatus(s) || f.inProcess && !matchDiagMsg(msg, f) {
+				continue
 			}
+			if out.sink == nil {
+				out.row[s]++ // all a count needs
+				continue
+			}
+			inode := ne.Uint32(msg[diagInode:])
+			local, remote := diagAddrs(msg)
+			out.add(Socket{Type: t, Status: s, Inode: inode, Kernel: inode == 0, Local: local, Remote: remote})
 		}
 	}
 	return false, nil
@@ -273,12 +284,19 @@ func countDump(b []byte, seq uint32, t Type, f Filter, out *tally) (done bool, e
 // matchDiagMsg matches an inet_diag_msg's addresses and ports (struct
 // inet_diag_sockid, in network byte order) with the filter's endpoints.
 func matchDiagMsg(msg []byte, f Filter) bool {
-	addr := func(at int) netip.Addr { // IPv4 in the first 4 of 16 bytes
+	local, remote := diagAddrs(msg)
+	return f.Local.Match(local.Addr(), local.Port()) && f.Remote.Match(remote.Addr(), remote.Port())
+}
+
+// diagAddrs reads an inet_diag_msg's addresses and ports (struct
+// inet_diag_sockid, in network byte order; IPv4 in the first 4 of 16 bytes).
+func diagAddrs(msg []byte) (local, remote netip.AddrPort) {
+	addr := func(at int) netip.Addr {
 		if msg[diagFamily] == unix.AF_INET {
 			return netip.AddrFrom4([4]byte(msg[at : at+4]))
 		}
 		return netip.AddrFrom16([16]byte(msg[at : at+16]))
 	}
 	be := binary.BigEndian
-	return f.Local.Match(addr(diagSrc), be.Uint16(msg[diagSport:])) && f.Remote.Match(addr(diagDst), be.Uint16(msg[diagDport:]))
+	return netip.AddrPortFrom(addr(diagSrc), be.Uint16(msg[diagSport:])), netip.AddrPortFrom(addr(diagDst), be.Uint16(msg[diagDport:]))
 }

@@ -46,8 +46,8 @@ func TestCountDump(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var list []Socket
-			out := newTally(&list)
+			var l listSink
+			out := newTally(&l)
 			var done bool
 			var err error
 			for _, r := range tt.reads {
@@ -56,10 +56,10 @@ func TestCountDump(t *testing.T) {
 				}
 			}
 			row := out.row
-			if c := CountSockets(list); c[tt.typ] != row {
+			if c := CountSockets(l.list); c[tt.typ] != row {
 				t.Errorf("the list counts %v, the row %v", c[tt.typ], row)
 			}
-			for _, s := range list {
+			for _, s := range l.list {
 				if s.Inode == 0 && s.Status != TimeWait {
 					t.Errorf("no inode for %v", s)
 				}
