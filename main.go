@@ -113,11 +113,18 @@ func run(args []string, out io.Writer) (code int) {
 	deadline := start.Add(cfg.timeout)
 	var counts collect.Counts
 	var sockets []collect.Socket
+	var byKey *top.Tally // --top-by a key the sockets carry: tallied as they come
+	if cfg.entities.Key != top.ByProcess && (cfg.top > 0 || cfg.entities.Judges()) {
+		byKey = top.NewTally(cfg.entities.Key, cfg.bits4, cfg.bits6)
+	}
 	err = within(deadline, cfg.timeout, "the "+cfg.backend+" collector", func(ctx context.Context) (err error) {
-		if cfg.top == 0 {
-			counts, err = collect.Count(ctx, cfg.collector, cfg.filter)
-		} else { // --top lists the sockets: it attributes them to processes
+		switch {
+		case byKey != nil:
+			counts, err = cfg.collector.Collect(ctx, cfg.filter, byKey)
+		case cfg.top > 0: // --top lists the sockets: it attributes them to processes
 			sockets, counts, err = collect.List(ctx, cfg.collector, cfg.filter)
+		default:
+			counts, err = collect.Count(ctx, cfg.collector, cfg.filter)
 		}
 		return err
 	})
@@ -125,8 +132,12 @@ func run(args []string, out io.Writer) (code int) {
 		return unknown(err.Error())
 	}
 	r := report.New(counts, cfg.report)
+	if byKey != nil {
+		scope := r.EntityScope(cfg.entities)
+		r.JudgeEntities(byKey.Entities(scope), scope, cfg.entities)
+	}
 	d := report.Details{Backend: cfg.collector.Name(), Sockets: counts.Total(), Timeout: cfg.timeout, Verbose: cfg.verbose}
-	if cfg.top > 0 && len(r.Groups) > 0 {
+	if cfg.top > 0 && byKey == nil && len(r.Groups) > 0 {
 		err = within(deadline, cfg.timeout, "--top's walk of /proc", func(context.Context) (err error) {
 			d.Top, err = top.Find(sockets, r.TopScope(), cfg.top)
 			return err

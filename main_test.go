@@ -59,6 +59,14 @@ func TestBadInput(t *testing.T) {
 		{[]string{"-c", "listen=abc"}, `"abc"`},
 		{[]string{"--conn-type", "unix", "--local-port", "22"}, "unix"},
 		{[]string{"--netns", "x", "--backend", "gopsutil"}, "gopsutil"},
+		{[]string{"--top", "3", "--top-by", "nothing"}, `"nothing"`},
+		{[]string{"--top-by", "remote-port", "--top-warning", "10:5"}, `"10:5"`},
+		{[]string{"--top-by", "remote-port", "--top-critical", "x"}, `"x"`},
+		{[]string{"--top-by", "remote-port"}, "--top N"},
+		{[]string{"--top", "3", "--top-by", "remote-network", "--network-prefix", "33,64"}, `"33,64"`},
+		{[]string{"--top", "3", "--top-by", "remote-network", "--network-prefix", "24,"}, `"24,"`},
+		{[]string{"--top", "3", "--network-prefix", "16,48"}, "remote-network"},
+		{[]string{"--top", "3", "--top-warning", "5"}, "not processes"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

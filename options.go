@@ -12,6 +12,8 @@ import (
 
 	"github.com/network-connections/network-connections/internal/collect"
 	"github.com/network-connections/network-connections/internal/report"
+	"github.com/network-connections/network-connections/internal/threshold"
+	"github.com/network-connections/network-connections/internal/top"
 )
 
 const usage = `Usage: network-connections [options]
@@ -54,6 +56,14 @@ How to judge and show it:
       --top N               after the status line, name the N processes that
                             hold the most sockets of the groups that alert
                             (or of all groups); default 0, off
+      --top-by KEY          what --top names: process (default),
+                            remote-address, remote-network, local-port or
+                            remote-port (these read no /proc)
+      --network-prefix V4,V6  remote-network's prefix lengths (default 24,64)
+      --top-warning RANGE   WARNING when one entity of --top-by (a peer, a
+                            network, a port) holds a count outside this range
+      --top-critical RANGE  CRITICAL, the same way; without --top N the
+                            entities outside are listed
   -v, --verbose             -v: the backend, sockets counted and time taken;
                             -vv: also the options and thresholds
       --format FORMAT       nagios (default) or json: one document for scripts
@@ -75,6 +85,9 @@ type config struct {
 	collector collect.Collector
 	backend   string
 	top       int
+	entities  report.EntityOptions // --top-by and its limits
+	bits4     int                  // --network-prefix
+	bits6     int
 	verbose   int
 	report    report.Options
 	timeout   time.Duration
@@ -103,6 +116,10 @@ func parseArgs(args []string) (config, error) {
 	timeout := fs.StringP("timeout", "t", "10", "")
 	backend := fs.String("backend", "auto", "")
 	fs.IntVar(&cfg.top, "top", 0, "")
+	topBy := fs.String("top-by", "process", "")
+	netPrefix := fs.String("network-prefix", "24,64", "")
+	topWarning := fs.String("top-warning", "", "")
+	topCritical := fs.String("top-critical", "", "")
 	fs.CountVarP(&cfg.verbose, "verbose", "v", "")
 	format := fs.String("format", "nagios", "")
 	fs.BoolVarP(&cfg.version, "version", "V", false, "")
@@ -189,6 +206,9 @@ func parseArgs(args []string) (config, error) {
 	if cfg.top < 0 {
 		return cfg, fmt.Errorf("--top %d: want a number of processes, 0 for none", cfg.top)
 	}
+	if err := parseTopBy(&cfg, fs, *topBy, *netPrefix, *topWarning, *topCritical); err != nil {
+		return cfg, err
+	}
 	if f := strings.ToLower(*format); f != "nagios" && f != "json" {
 		return cfg, fmt.Errorf("--format %q: want nagios or json", *format)
 	}
@@ -198,6 +218,42 @@ func parseArgs(args []string) (config, error) {
 	}
 	cfg.timeout = time.Duration(secs * float64(time.Second))
 	return cfg, nil
+}
+
+// parseTopBy reads --top-by, --network-prefix, --top-warning and
+// --top-critical, and refuses what would be accepted and do nothing.
+func parseTopBy(cfg *config, fs *flag.FlagSet, key, prefix, warning, critical string) error {
+	e := &cfg.entities
+	var err error
+	if e.Key, err = top.ParseKey(key); err != nil {
+		return fmt.Errorf("--top-by: %w", err)
+	}
+	if e.Warning, err = threshold.Parse(warning); err != nil {
+		return fmt.Errorf("--top-warning: %w", err)
+	}
+	if e.Critical, err = threshold.Parse(critical); err != nil {
+		return fmt.Errorf("--top-critical: %w", err)
+	}
+	e.N = cfg.top
+	v4, v6, both := strings.Cut(prefix, ",")
+	if !both {
+		v6 = "64" // IPv4's given alone
+	}
+	b4, err4 := strconv.Atoi(strings.TrimSpace(v4))
+	b6, err6 := strconv.Atoi(strings.TrimSpace(v6))
+	if err4 != nil || err6 != nil || b4 < 0 || b4 > 32 || b6 < 0 || b6 > 128 {
+		return fmt.Errorf("--network-prefix %q: want the IPv4 and IPv6 prefix lengths, such as 24,64 (0-32, 0-128)", prefix)
+	}
+	cfg.bits4, cfg.bits6 = b4, b6
+	switch {
+	case fs.Changed("network-prefix") && e.Key != top.ByRemoteNetwork:
+		return fmt.Errorf("--network-prefix applies to --top-by remote-network, not %s", e.Key)
+	case e.Key == top.ByProcess && e.Judges():
+		return errors.New("--top-warning and --top-critical judge the entities of --top-by remote-address, remote-network, local-port or remote-port, not processes")
+	case fs.Changed("top-by") && cfg.top == 0 && !e.Judges():
+		return fmt.Errorf("--top-by %s: give --top N to list the largest, or --top-warning/--top-critical to judge each", e.Key)
+	}
+	return nil
 }
 
 // parseList reads a repeatable option whose values may be comma lists.

@@ -47,6 +47,8 @@ func TestBench(t *testing.T) {
 		{"gopsutil", "network-connections --backend gopsutil", []string{binary, "--backend", "gopsutil", "-t", "60"}, 3},
 		{"ss", "ss -tan", []string{"ss", "-tan"}, 5},
 		{"ss -p", "ss -tanp (names the processes, as --top does)", []string{"ss", "-tanp"}, 3},
+		{"top-by", "network-connections --conn-status established --top 10 --top-by remote-address", []string{binary, "--conn-status", "established", "--top", "10", "--top-by", "remote-address"}, 9},
+		{"ss peers", "ss -tnH state established | awk | cut | sort | uniq -c | sort -rn | head", []string{"sh", "-c", "ss -tnH state established | awk '{print $4}' | cut -d: -f1 | sort | uniq -c | sort -rn | head"}, 3},
 		{"floor", "floor: dump and count (4 dumps)", []string{floor}, 9},
 		{"floor filtered", "floor: tcp established dump", []string{floor, "filtered"}, 9},
 	}
@@ -57,6 +59,9 @@ func TestBench(t *testing.T) {
 	fmt.Fprintf(&b, "%s, Linux %s\n", cpuModel(), kernelRelease())
 	fmt.Fprintf(&b, "wall: median of N runs; peak RSS: one more run under GNU time\n\n")
 	fmt.Fprintf(&b, "%-8s %-64s %4s %10s %9s\n", "sockets", "command", "N", "wall", "peak RSS")
+
+	// The clients come from 1,000 peers (for --top-by remote-address).
+	t.Setenv("NC_HOLD_PEERS", "1000")
 
 	// --top walks every process: 500 of them, as on a busy host.
 	for range 500 - 13 {
@@ -112,7 +117,9 @@ func TestBench(t *testing.T) {
 		// Every socket still there: the numbers above are of n sockets.
 		want := fmt.Sprintf("'tcp_ESTABLISHED'=%d;;;0", n-len(holderPorts))
 		if out, _ := exec.Command(binary, "--conn-type", "tcp", "--conn-status", "established").Output(); !strings.Contains(string(out), want) {
-			t.Fatalf("after the %d-socket runs: %q, want %s", n, out, want)
+			all, _ := exec.Command(binary, "--top", "40").Output()
+			sockstat, _ := os.ReadFile("/proc/net/sockstat")
+			t.Fatalf("after the %d-socket runs: %q, want %s\nall sockets:\n%s\n%s", n, out, want, all, sockstat)
 		}
 		fmt.Fprintln(&b)
 	}
@@ -129,6 +136,8 @@ func TestBench(t *testing.T) {
 	fmt.Fprintf(&b, "  scoped (kernel bytecode) / default: %.2f\n", ratio(at("scoped"), ours))
 	fmt.Fprintf(&b, "  --top 5 / default:              %.2f\n", ratio(at("top"), ours))
 	fmt.Fprintf(&b, "  --top 5 / ss -tanp:             %.2f\n", ratio(at("top"), at("ss -p")))
+	fmt.Fprintf(&b, "  --top-by remote-address / default: %.2f at 100k, %.2f at 500k (target <= 2)\n", ratio(at("top-by"), ours), ratio(wall["top-by"][500000], wall["default"][500000]))
+	fmt.Fprintf(&b, "  --top-by remote-address / ss pipeline: %.2f at 100k, %.2f at 500k\n", ratio(at("top-by"), at("ss peers")), ratio(wall["top-by"][500000], wall["ss peers"][500000]))
 	fmt.Fprintf(&b, "  default 500k / 100k:            %.1f (linear: about 5)\n", ratio(wall["default"][500000], ours))
 	fmt.Fprintf(&b, "  default 100k / 10k:             %.1f (linear: about 10, less while start-up weighs in)\n", ratio(ours, wall["default"][10000]))
 	if err := os.WriteFile(benchTable(), []byte(b.String()), 0o644); err != nil {

@@ -1,12 +1,14 @@
 package integration
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,13 +25,25 @@ func holdSockets(arg string) {
 	if err != nil {
 		fail(err)
 	}
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	// No keepalive: 500k sockets probing every 15 s overflow loopback's
+	// backlog, the probes are dropped, and after nine the kernel resets the
+	// connections (seen: 28k of 500k gone after three minutes).
+	lc := net.ListenConfig{KeepAlive: -1}
+	l, err := lc.Listen(context.Background(), "tcp4", "127.0.0.1:0")
 	if err != nil {
 		fail(err)
 	}
+	// NC_HOLD_PEERS=N: the clients come from N loopback addresses
+	// (127.1.0.1 on), as from N peers.
+	peers, _ := strconv.Atoi(os.Getenv("NC_HOLD_PEERS"))
 	conns := make([]net.Conn, 0, 2*pairs)
-	for range pairs {
-		c, err := net.Dial("tcp4", l.Addr().String())
+	for i := range pairs {
+		d := net.Dialer{KeepAlive: -1}
+		if peers > 0 {
+			k := i % peers
+			d.LocalAddr = &net.TCPAddr{IP: net.IPv4(127, 1, byte(k/250), byte(k%250+1))}
+		}
+		c, err := d.Dial("tcp4", l.Addr().String())
 		if err != nil {
 			fail(err)
 		}
@@ -41,6 +55,11 @@ func holdSockets(arg string) {
 	}
 	fmt.Printf("ready %5d\n", l.Addr().(*net.TCPAddr).Port)
 	io.Copy(io.Discard, os.Stdin)
+	// Unreachable sockets are closed by their finalizers at the next GC, which
+	// Go forces every two minutes: without this, a holder lost its sockets in
+	// long benchmark runs.
+	runtime.KeepAlive(conns)
+	runtime.KeepAlive(l)
 }
 
 // holder starts a socket holder with pairs connected loopback sockets and a

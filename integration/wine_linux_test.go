@@ -143,6 +143,9 @@ func TestWindowsBuildUnderWine(t *testing.T) {
 		{"--conn-status", "last_ack"},
 		{"--conn-type", "sctp"},
 		{"--always-ok", "-c", "1"},
+		{"--top", "4", "--top-by", "local-port", "--conn-type", "tcp,tcp6"},
+		{"--top", "5", "--top-by", "remote-address", "--conn-status", "established", "--top-critical", "8"},
+		{"--top-by", "remote-network", "--top-warning", "2", "--conn-type", "tcp,tcp6"},
 		{"--no-perfdata", "-w", "2"},
 	}
 	for _, args := range cases {

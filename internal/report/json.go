@@ -22,6 +22,7 @@ type Document struct {
 	Sockets    int         `json:"sockets"`
 	DurationMS float64     `json:"duration_ms"`
 	Top        *top.Top    `json:"top,omitempty"`
+	TopBy      *Entities   `json:"top_by,omitempty"`
 	Error      string      `json:"error,omitempty"`
 }
 
@@ -44,7 +45,7 @@ func (r Report) writeJSON(w io.Writer, x Details) error {
 		State: r.State.String(), ExitCode: r.ExitCode(), AlwaysOK: r.opts.AlwaysOK,
 		Message: r.Message(), Groups: []JSONGroup{}, GroupBy: r.opts.GroupBy.String(),
 		Warning: nonNil(r.opts.Warning.Given()), Critical: nonNil(r.opts.Critical.Given()),
-		Backend: x.Backend, Sockets: x.Sockets, DurationMS: ms(x.Duration), Top: x.Top,
+		Backend: x.Backend, Sockets: x.Sockets, DurationMS: ms(x.Duration), Top: x.Top, TopBy: r.Entities,
 	}
 	for _, g := range r.Groups {
 		jg := JSONGroup{Label: g.Label(), PerfLabel: g.PerfLabel(), Count: g.Count, State: g.State.String(),

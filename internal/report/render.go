@@ -36,6 +36,9 @@ func (r Report) Render(w io.Writer, d Details, asJSON bool) error {
 			}
 			fmt.Fprintf(&b, "'%s'=%d;%s;%s;0", g.PerfLabel(), g.Count, g.Warning, g.Critical)
 		}
+		if e := r.Entities; e != nil {
+			fmt.Fprintf(&b, " '%s'=%d;%s;%s;0", e.perfLabel(), e.Max, e.Warning, e.Critical)
+		}
 	}
 	b.WriteByte('\n')
 	for _, l := range r.longOutput(d) {
@@ -51,6 +54,9 @@ func (r Report) longOutput(d Details) []string {
 	var lines []string
 	if d.Top != nil {
 		lines = append(lines, topLines(d.Top)...)
+	}
+	if r.Entities != nil && (r.Entities.n > 0 || len(r.Entities.Offenders) > 0) {
+		lines = append(lines, r.Entities.entityLines()...)
 	}
 	if d.Verbose >= 1 {
 		lines = append(lines, fmt.Sprintf("backend %s, %d sockets counted in %.1f ms", d.Backend, d.Sockets, ms(d.Duration)))

@@ -108,9 +108,10 @@ type Options struct {
 
 // Report is the judged result of one check.
 type Report struct {
-	Groups []Group // largest first
-	State  State   // the worst group's
-	opts   Options
+	Groups   []Group   // largest first
+	State    State     // the worst group's, or entity's
+	Entities *Entities // --top-by's entities, when counted
+	opts     Options
 }
 
 // New groups the counts, sorts them by count (ties by label) and judges each.
@@ -183,6 +184,9 @@ func (r Report) Message() string {
 		if g.State != OK {
 			fmt.Fprintf(&b, " [%s]", g.State)
 		}
+	}
+	if m := r.Entities.entityMessage(); m != "" {
+		b.WriteString(", " + m)
 	}
 	if r.opts.AlwaysOK {
 		b.WriteString(" (always ok)")

@@ -1,0 +1,137 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/network-connections/network-connections/internal/collect"
+	"github.com/network-connections/network-connections/internal/threshold"
+	"github.com/network-connections/network-connections/internal/top"
+)
+
+// EntityOptions say how --top-by's entities (peers, networks, ports) are
+// shown and judged.
+type EntityOptions struct {
+	Key top.Key
+	N   int // --top: how many of the largest to show; 0: only the offenders
+	// --top-warning, --top-critical: the limit per entity; empty: none.
+	Warning, Critical threshold.Range
+}
+
+// Judges reports whether a limit per entity is set.
+func (o EntityOptions) Judges() bool { return o.Warning.IsSet() || o.Critical.IsSet() }
+
+// Entities is what the report tells of --top-by's entities.
+type Entities struct {
+	Key       string       `json:"key"`
+	Alerting  bool         `json:"alerting_groups_only"`
+	Groups    []string     `json:"groups"`   // the labels counted
+	Count     int          `json:"count"`    // entities in all
+	Max       int          `json:"max"`      // the largest entity's count
+	Shown     []top.Entity `json:"entities"` // the N largest, or the offenders
+	Offenders []top.Entity `json:"offenders"`
+	Warning   string       `json:"warning"`
+	Critical  string       `json:"critical"`
+	key       top.Key
+	n         int // --top
+}
+
+// EntityScope is the groups whose sockets the entities count: with a limit
+// per entity, every group (the limit is on what the check counted);
+// otherwise, as --top by process, the groups that alert, or all.
+func (r Report) EntityScope(o EntityOptions) top.Scope {
+	if !o.Judges() {
+		return r.TopScope()
+	}
+	s := top.Scope{}
+	index := map[string]int{}
+	for _, g := range r.Groups {
+		index[g.PerfLabel()] = len(s.Labels)
+		s.Labels = append(s.Labels, g.Label())
+	}
+	s.GroupOf = func(t collect.Type, st collect.Status) (int, bool) {
+		i, ok := index[Group{By: r.opts.GroupBy, Type: t, Status: st}.PerfLabel()]
+		return i, ok
+	}
+	return s
+}
+
+// JudgeEntities judges each entity by the limits, raises the report's state
+// by the worst, and keeps what the output shows.
+func (r *Report) JudgeEntities(all []top.Entity, scope top.Scope, o EntityOptions) {
+	e := &Entities{Key: o.Key.String(), key: o.Key, Alerting: scope.Alerting, Groups: nonNil(scope.Labels), Count: len(all),
+		Warning: o.Warning.String(), Critical: o.Critical.String(), Shown: []top.Entity{}, Offenders: []top.Entity{}, n: o.N}
+	for i := range all {
+		en := &all[i]
+		e.Max = max(e.Max, en.Total)
+		state := OK
+		switch {
+		case o.Critical.Alerts(float64(en.Total)):
+			state = Critical
+		case o.Warning.Alerts(float64(en.Total)):
+			state = Warning
+		}
+		en.State = state.String()
+		if state != OK {
+			e.Offenders = append(e.Offenders, *en)
+			if worse(state, r.State) {
+				r.State = state
+			}
+		}
+	}
+	if o.N > 0 {
+		e.Shown = all[:min(o.N, len(all))]
+	} else {
+		e.Shown = e.Offenders
+	}
+	r.Entities = e
+}
+
+// maxOffendersNamed bounds the status line: the rest are in the long output.
+const maxOffendersNamed = 5
+
+// entityMessage is the status line's part on the offenders: "1 remote
+// address over the limit: 203.0.113.7 (812)".
+func (e *Entities) entityMessage() string {
+	if e == nil || len(e.Offenders) == 0 {
+		return ""
+	}
+	var names []string
+	for _, en := range e.Offenders[:min(maxOffendersNamed, len(e.Offenders))] {
+		names = append(names, fmt.Sprintf("%s (%d)", en.Name, en.Total))
+	}
+	if more := len(e.Offenders) - maxOffendersNamed; more > 0 {
+		names = append(names, fmt.Sprintf("and %d more", more))
+	}
+	return fmt.Sprintf("%s over the limit: %s", e.key.Noun(len(e.Offenders)), strings.Join(names, ", "))
+}
+
+// perfLabel is the one series for graphs: the largest entity's count.
+func (e *Entities) perfLabel() string {
+	return "top_" + strings.ReplaceAll(e.Key, "-", "_") + "_max"
+}
+
+// entityLines renders the long output: a line an entity shown.
+func (e *Entities) entityLines() []string {
+	plural := strings.TrimPrefix(e.key.Noun(2), "2 ")
+	scope := "all groups"
+	if e.Alerting {
+		scope = "the groups that alert"
+	}
+	head := fmt.Sprintf("Top %s by sockets in %s (%s):", plural, scope, strings.Join(e.Groups, ", "))
+	if e.n == 0 {
+		head = fmt.Sprintf("%s over the limit, by sockets in %s (%s):", strings.ToUpper(plural[:1])+plural[1:], scope, strings.Join(e.Groups, ", "))
+	}
+	lines := []string{head}
+	for _, en := range e.Shown {
+		l := fmt.Sprintf("%s: %s", en.Name, joinCounts(en.Groups))
+		if en.State != OK.String() {
+			l += " [" + en.State + "]"
+		}
+		lines = append(lines, l)
+	}
+	if len(e.Shown) == 0 {
+		lines = append(lines, fmt.Sprintf("none (%s counted)", e.key.Noun(e.Count)))
+	}
+	return lines
+}
