@@ -111,21 +111,22 @@ func run(args []string, out io.Writer) (code int) {
 
 	start := time.Now()
 	deadline := start.Add(cfg.timeout)
-	var counts collect.Counts
-	var sockets []collect.Socket
-	var byKey *top.Tally // --top-by a key the sockets carry: tallied as they come
-	if cfg.entities.Key != top.ByProcess && (cfg.top > 0 || cfg.entities.Judges()) {
+	// --top takes what it needs of each socket as the collector counts it:
+	// its entity (--top-by a key the sockets carry), or what finds its holder.
+	var sink collect.Sink
+	var byKey *top.Tally
+	var holders *top.Holders
+	switch {
+	case cfg.entities.Key != top.ByProcess && (cfg.top > 0 || cfg.entities.Judges()):
 		byKey = top.NewTally(cfg.entities.Key, cfg.bits4, cfg.bits6)
+		sink = byKey
+	case cfg.top > 0:
+		holders = top.NewHolders()
+		sink = holders
 	}
+	var counts collect.Counts
 	err = within(deadline, cfg.timeout, "the "+cfg.backend+" collector", func(ctx context.Context) (err error) {
-		switch {
-		case byKey != nil:
-			counts, err = cfg.collector.Collect(ctx, cfg.filter, byKey)
-		case cfg.top > 0: // --top lists the sockets: it attributes them to processes
-			sockets, counts, err = collect.List(ctx, cfg.collector, cfg.filter)
-		default:
-			counts, err = collect.Count(ctx, cfg.collector, cfg.filter)
-		}
+		counts, err = cfg.collector.Collect(ctx, cfg.filter, sink)
 		return err
 	})
 	if err != nil {
@@ -137,9 +138,9 @@ func run(args []string, out io.Writer) (code int) {
 		r.JudgeEntities(byKey.Entities(scope), scope, cfg.entities)
 	}
 	d := report.Details{Backend: cfg.collector.Name(), Sockets: counts.Total(), Timeout: cfg.timeout, Verbose: cfg.verbose}
-	if cfg.top > 0 && byKey == nil && len(r.Groups) > 0 {
+	if holders != nil && len(r.Groups) > 0 {
 		err = within(deadline, cfg.timeout, "--top's walk of /proc", func(context.Context) (err error) {
-			d.Top, err = top.Find(sockets, r.TopScope(), cfg.top)
+			d.Top, err = top.Find(holders, r.TopScope(), cfg.top)
 			return err
 		})
 		if err != nil {

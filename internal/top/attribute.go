@@ -6,62 +6,134 @@ import (
 	"github.com/network-connections/network-connections/internal/collect"
 )
 
-// attribution tallies the sockets in scope to the processes holding them.
-// It keeps 8 bytes or so a socket: an inode's group, and whether a holder was
-// seen.
-type attribution struct {
-	scope     Scope
-	inodes    map[uint32]uint16 // inode -> group index, | heldMark once held
-	byPid     map[int32]map[int]int
-	names     map[int32]string
-	noProcess map[string]int // held by no process: the kernel's
-	notFound  map[string]int // the collector found no owner (gopsutil)
+// Holders takes the counted sockets from the collector (a collect.Sink) and
+// keeps what finding their holders needs, about 10 bytes a socket: an
+// inode's type and status; the owner pid where the collector gives it
+// (gopsutil); counts of the sockets no process can hold.
+type Holders struct {
+	inodes         map[uint32]uint8 // inode -> kind, | heldMark once held
+	added          []uint32         // the inodes of the dump under way
+	pids, pendPids map[pidKind]int  // gopsutil: pid and kind -> sockets
+	kernel         map[uint8]int    // kind -> sockets only the kernel holds
+	unknown        map[uint8]int    // kind -> sockets without an owner or inode
+	pendKernel     map[uint8]int
+	pendUnknown    map[uint8]int
 }
 
-// heldMark, in an inode's entry, says that a holder was seen: group indexes
-// stay far below it (there are at most a few dozen groups).
-const heldMark = 1 << 15
+type pidKind struct {
+	pid  int32
+	kind uint8
+}
 
-func newAttribution(sockets []collect.Socket, scope Scope) *attribution {
-	a := &attribution{scope: scope, inodes: map[uint32]uint16{}, byPid: map[int32]map[int]int{},
-		names: map[int32]string{}, noProcess: map[string]int{}, notFound: map[string]int{}}
-	for _, s := range sockets {
-		i, ok := scope.GroupOf(s.Type, s.Status)
-		switch {
-		case !ok:
-		case s.Pid != 0: // the collector knows the owner
-			a.count(Process{Pid: s.Pid}, i)
-		case s.Kernel:
-			a.noProcess[scope.Labels[i]]++
-		case s.Inode == 0: // no owner, and nothing to find one by
-			a.notFound[scope.Labels[i]]++
-		default:
-			a.inodes[s.Inode] = uint16(i)
+// kind packs a socket's type and status in 7 bits; heldMark is the 8th.
+func kind(t collect.Type, s collect.Status) uint8 { return uint8(t)<<4 | uint8(s) }
+func unkind(k uint8) (collect.Type, collect.Status) {
+	return collect.Type(k >> 4 & 7), collect.Status(k & 0xf)
+}
+
+const heldMark = 1 << 7
+
+// NewHolders makes an empty Holders.
+func NewHolders() *Holders {
+	return &Holders{inodes: map[uint32]uint8{}, pids: map[pidKind]int{}, pendPids: map[pidKind]int{},
+		kernel: map[uint8]int{}, unknown: map[uint8]int{}, pendKernel: map[uint8]int{}, pendUnknown: map[uint8]int{}}
+}
+
+// Add keeps a socket of the dump under way.
+func (h *Holders) Add(s collect.Socket) {
+	k := kind(s.Type, s.Status)
+	switch {
+	case s.Pid != 0: // the collector knows the owner
+		h.pendPids[pidKind{s.Pid, k}]++
+	case s.Kernel:
+		h.pendKernel[k]++
+	case s.Inode == 0: // no owner, and nothing to find one by
+		h.pendUnknown[k]++
+	default:
+		h.inodes[s.Inode] = k
+		h.added = append(h.added, s.Inode)
+	}
+}
+
+// Restart forgets the dump under way; Done keeps it.
+func (h *Holders) Restart() {
+	for _, i := range h.added {
+		delete(h.inodes, i)
+	}
+	h.forget()
+}
+
+func (h *Holders) forget() {
+	h.added = h.added[:0]
+	clear(h.pendPids)
+	clear(h.pendKernel)
+	clear(h.pendUnknown)
+}
+
+func (h *Holders) Done() {
+	for p, n := range h.pendPids {
+		h.pids[p] += n
+	}
+	for k, n := range h.pendKernel {
+		h.kernel[k] += n
+	}
+	for k, n := range h.pendUnknown {
+		h.unknown[k] += n
+	}
+	h.forget()
+}
+
+// attribution tallies the sockets in scope to the processes holding them.
+type attribution struct {
+	h      *Holders
+	scope  Scope
+	byPid  map[int32]map[int]int // pid -> group index -> sockets
+	names  map[int32]string
+	labels map[uint8]string // kind -> the label of its group in scope
+}
+
+func newAttribution(h *Holders, scope Scope) *attribution {
+	a := &attribution{h: h, scope: scope, byPid: map[int32]map[int]int{}, names: map[int32]string{}, labels: map[uint8]string{}}
+	for p, n := range h.pids {
+		if i, ok := a.group(p.kind); ok {
+			a.byPid[p.pid] = addTo(a.byPid[p.pid], i, n)
 		}
 	}
 	return a
 }
 
+// group is the index in scope of a kind's group, if it is in scope.
+func (a *attribution) group(k uint8) (int, bool) {
+	return a.scope.GroupOf(unkind(k &^ heldMark))
+}
+
+func addTo(m map[int]int, i, n int) map[int]int {
+	if m == nil {
+		m = map[int]int{}
+	}
+	m[i] += n
+	return m
+}
+
 // wants reports whether a socket inode is one to attribute (walk's filter).
 func (a *attribution) wants(inode uint32) bool {
-	_, ok := a.inodes[inode]
-	return ok
+	k, ok := a.h.inodes[inode]
+	if !ok {
+		return false
+	}
+	_, in := a.group(k)
+	return in
 }
 
 // held notes that p holds the socket inode (walk's callback).
 func (a *attribution) held(p Process, inode uint32) {
-	i := a.inodes[inode]
-	a.inodes[inode] = i | heldMark
-	a.count(p, int(i&^heldMark))
-}
-
-// count counts one socket of group i for p.
-func (a *attribution) count(p Process, i int) {
+	k := a.h.inodes[inode]
+	a.h.inodes[inode] = k | heldMark
+	i, _ := a.group(k)
 	if a.byPid[p.Pid] == nil {
-		a.byPid[p.Pid] = map[int]int{}
 		a.names[p.Pid] = p.Name
 	}
-	a.byPid[p.Pid][i]++
+	a.byPid[p.Pid] = addTo(a.byPid[p.Pid], i, 1)
 }
 
 // top names the n processes holding the most sockets; unreadable is how many
@@ -71,7 +143,7 @@ func (a *attribution) top(proc string, n, unreadable int) *Top {
 	for pid, counts := range a.byPid {
 		byLabel := map[string]int{}
 		for i, c := range counts {
-			byLabel[a.scope.Labels[i]] = c
+			byLabel[a.scope.Labels[i]] += c
 		}
 		p := ProcessCount{Pid: pid, Name: a.names[pid], Groups: sortedCounts(byLabel)}
 		if p.Name == "" {
@@ -90,11 +162,23 @@ func (a *attribution) top(proc string, n, unreadable int) *Top {
 		return a.Pid < b.Pid
 	})
 	t.Processes = t.Processes[:min(n, len(t.Processes))]
-	for _, i := range a.inodes {
-		if i&heldMark == 0 {
-			a.notFound[a.scope.Labels[i]]++
+	noProcess, notFound := map[string]int{}, map[string]int{}
+	count := func(m map[string]int, k uint8, n int) {
+		if i, ok := a.group(k); ok {
+			m[a.scope.Labels[i]] += n
 		}
 	}
-	t.NoProcess, t.NotFound = sortedCounts(a.noProcess), sortedCounts(a.notFound)
+	for k, n := range a.h.kernel {
+		count(noProcess, k, n)
+	}
+	for k, n := range a.h.unknown {
+		count(notFound, k, n)
+	}
+	for _, k := range a.h.inodes {
+		if k&heldMark == 0 {
+			count(notFound, k, 1)
+		}
+	}
+	t.NoProcess, t.NotFound = sortedCounts(noProcess), sortedCounts(notFound)
 	return t
 }

@@ -27,6 +27,21 @@ func fakeProc(t *testing.T, procs map[string]struct {
 	return proc
 }
 
+// holdersOf hands the sockets to a Holders as one dump, after a first try
+// that the kernel interrupted.
+func holdersOf(sockets []collect.Socket) *Holders {
+	h := NewHolders()
+	for _, s := range sockets[:len(sockets)/2] {
+		h.Add(s)
+	}
+	h.Restart()
+	for _, s := range sockets {
+		h.Add(s)
+	}
+	h.Done()
+	return h
+}
+
 // byStatus is a scope of the groups the labels name, one per status.
 func byStatus(alerting bool, statuses ...collect.Status) Scope {
 	s := Scope{Alerting: alerting}
@@ -65,7 +80,7 @@ func TestFind(t *testing.T) {
 		{Type: collect.TCP6, Status: est, Inode: 400}, // not in scope
 	}
 	scope := byStatus(true, est, listen, tw)
-	got, err := find(proc, sockets, scope, 2)
+	got, err := find(proc, holdersOf(sockets), scope, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +112,7 @@ func TestFindPids(t *testing.T) {
 		{Type: collect.TCP, Status: est},         // owner unknown to the collector
 		{Type: collect.TCP, Status: tw, Kernel: true},
 	}
-	got, err := find(proc, sockets, byStatus(false, est, tw), 5)
+	got, err := find(proc, holdersOf(sockets), byStatus(false, est, tw), 5)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +137,7 @@ func TestFindUnreadable(t *testing.T) {
 	}{"5": {"secret", []string{"500"}}})
 	os.Chmod(filepath.Join(proc, "5", "fd"), 0)
 	defer os.Chmod(filepath.Join(proc, "5", "fd"), 0o755)
-	got, err := find(proc, []collect.Socket{{Type: collect.TCP, Status: collect.Established, Inode: 500}}, byStatus(false, collect.Established), 5)
+	got, err := find(proc, holdersOf([]collect.Socket{{Type: collect.TCP, Status: collect.Established, Inode: 500}}), byStatus(false, collect.Established), 5)
 	if err != nil || got.Unreadable != 1 || len(got.NotFound) != 1 {
 		t.Errorf("got %+v, %v", got, err)
 	}

@@ -51,14 +51,14 @@ type Process struct {
 	Name string // its command name, made safe for plugin output
 }
 
-// Find attributes the sockets in scope and keeps the n processes holding
-// the most. Only here is /proc walked.
-func Find(sockets []collect.Socket, scope Scope, n int) (*Top, error) {
-	return find(procRoot, sockets, scope, n)
+// Find attributes the sockets in scope, of those h took, and keeps the n
+// processes holding the most. Only here is /proc walked.
+func Find(h *Holders, scope Scope, n int) (*Top, error) {
+	return find(procRoot, h, scope, n)
 }
 
-func find(proc string, sockets []collect.Socket, scope Scope, n int) (*Top, error) {
-	a := newAttribution(sockets, scope)
+func find(proc string, h *Holders, scope Scope, n int) (*Top, error) {
+	a := newAttribution(h, scope)
 	unreadable, err := walk(proc, a.wants, a.held)
 	if err != nil {
 		return nil, err
