@@ -204,7 +204,7 @@ func parseArgs(args []string) (config, error) {
 		}
 	}
 	if cfg.top < 0 {
-		return cfg, fmt.Errorf("--top %d: want a number of processes, 0 for none", cfg.top)
+		return cfg, fmt.Errorf("--top %d: want how many to name, 0 for none", cfg.top)
 	}
 	if err := parseTopBy(&cfg, fs, *topBy, *netPrefix, *topWarning, *topCritical); err != nil {
 		return cfg, err

@@ -159,6 +159,11 @@ func TestTopBy(t *testing.T) {
 			"tcp ESTABLISHED: 13, tcp6 ESTABLISHED: 6, 1 remote address over the limit: 127.0.0.2 (5)|'tcp_ESTABLISHED'=13;;;0 'tcp6_ESTABLISHED'=6;;;0 'top_remote_address_max'=5;4;;0\n" +
 				"Top remote addresses by sockets in all groups (tcp ESTABLISHED, tcp6 ESTABLISHED):\n" +
 				"127.0.0.2: 5 tcp ESTABLISHED [WARNING]\n127.0.0.5: 4 tcp6 ESTABLISHED\n", 1},
+		// --top 1 and offenders beyond it: those have their lines too.
+		{append([]string{"--top", "1", "--top-by", "remote-address", "--top-warning", "@3:3"}, scope...),
+			"tcp ESTABLISHED: 13, tcp6 ESTABLISHED: 6, 2 remote addresses over the limit: 127.0.0.3 (3), 127.0.0.4 (3)|'tcp_ESTABLISHED'=13;;;0 'tcp6_ESTABLISHED'=6;;;0 'top_remote_address_max'=5;@3:3;;0\n" +
+				"Top remote addresses by sockets in all groups (tcp ESTABLISHED, tcp6 ESTABLISHED):\n" +
+				"127.0.0.2: 5 tcp ESTABLISHED\n127.0.0.3: 3 tcp ESTABLISHED [WARNING]\n127.0.0.4: 3 tcp ESTABLISHED [WARNING]\n", 1},
 		// Listeners have no peer: no entity, nothing to judge.
 		{[]string{"--conn-status", "listen", "--top-by", "remote-port", "--top-critical", "0"},
 			"tcp LISTEN: 1, tcp6 LISTEN: 1|'tcp_LISTEN'=1;;;0 'tcp6_LISTEN'=1;;;0 'top_remote_port_max'=0;;0;0\n", 0},

@@ -145,6 +145,7 @@ func TestWindowsBuildUnderWine(t *testing.T) {
 		{"--always-ok", "-c", "1"},
 		{"--top", "4", "--top-by", "local-port", "--conn-type", "tcp,tcp6"},
 		{"--top", "5", "--top-by", "remote-address", "--conn-status", "established", "--top-critical", "8"},
+		{"--top", "1", "--top-by", "remote-port", "--top-warning", "@1:2", "--conn-type", "tcp,tcp6"},
 		{"--top-by", "remote-network", "--top-warning", "2", "--conn-type", "tcp,tcp6"},
 		{"--no-perfdata", "-w", "2"},
 	}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/network-connections/network-connections/internal/collect"
@@ -13,7 +14,7 @@ import (
 // shown and judged.
 type EntityOptions struct {
 	Key top.Key
-	N   int // --top: how many of the largest to show; 0: only the offenders
+	N   int // --top: how many of the largest to show (and the offenders)
 	// --top-warning, --top-critical: the limit per entity; empty: none.
 	Warning, Critical threshold.Range
 }
@@ -28,7 +29,7 @@ type Entities struct {
 	Groups    []string     `json:"groups"`   // the labels counted
 	Count     int          `json:"count"`    // entities in all
 	Max       int          `json:"max"`      // the largest entity's count
-	Shown     []top.Entity `json:"entities"` // the N largest, or the offenders
+	Shown     []top.Entity `json:"entities"` // the N largest, and the offenders
 	Offenders []top.Entity `json:"offenders"`
 	Warning   string       `json:"warning"`
 	Critical  string       `json:"critical"`
@@ -79,10 +80,13 @@ func (r *Report) JudgeEntities(all []top.Entity, scope top.Scope, o EntityOption
 			}
 		}
 	}
-	if o.N > 0 {
-		e.Shown = all[:min(o.N, len(all))]
-	} else {
-		e.Shown = e.Offenders
+	// The N largest, then the offenders beyond them: every entity the
+	// status line names has its line.
+	e.Shown = append(e.Shown, all[:min(o.N, len(all))]...)
+	for _, en := range e.Offenders {
+		if !slices.ContainsFunc(e.Shown, func(s top.Entity) bool { return s.Name == en.Name }) {
+			e.Shown = append(e.Shown, en)
+		}
 	}
 	r.Entities = e
 }
