@@ -83,6 +83,9 @@ func (a *Auto) Collect(ctx context.Context, f Filter, sink Sink) (Counts, error)
 	return countTypes(ctx, f, func(t Type) ([NumStatuses]int, error) {
 		row, err := d.count(t, f, sink)
 		if refused(err) {
+			if sink != nil {
+				sink.Restart() // the failed dump's sockets come again from /proc
+			}
 			a.used += fmt.Sprintf(", procfs for %s (%v)", t, err)
 			return a.procfs.countType(t, f, nil, sink)
 		}

@@ -106,10 +106,12 @@ func (d *sockDiag) count(t Type, f Filter, sink Sink) ([NumStatuses]int, error) 
 			break
 		}
 	}
-	if err == nil {
-		out.done()
+	if err != nil {
+		out.restart() // what a failed dump handed over must not stand (auto retries from /proc)
+		return out.row, err
 	}
-	return out.row, err
+	out.done()
+	return out.row, nil
 }
 
 func (d *sockDiag) dump(t Type, f Filter, out *tally) error {
