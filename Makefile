@@ -1,13 +1,20 @@
 # network-connections: a Nagios/Icinga check plugin that counts sockets.
 BINARY    := network-connections
-# The version: the tag vX.Y.Z on HEAD gives X.Y.Z; else VERSION's first line
-# +git.<commit> (.dirty with uncommitted changes). A tarball from git archive
-# has no git: VERSION's second line holds its commit (export-subst).
+# The version: the tag vX.Y.Z on HEAD gives X.Y.Z. Between releases a
+# snapshot: VERSION's first line ~git<commit date>.<commits>.<commit> (.dirty
+# with uncommitted changes), which dpkg and rpm sort before that release and
+# by build order. A tarball from git archive has no git: VERSION's second line
+# holds its commit and date (export-subst).
 BASE_VERSION := $(shell sed -n 1p VERSION)
-VERSION   ?= $(shell v=$$(git describe --tags --exact-match --match 'v[0-9]*' 2>/dev/null) && echo $${v\#v} || \
-	{ c=$$(git rev-parse --short=12 HEAD 2>/dev/null) && echo $(BASE_VERSION)+git.$$c$$(git diff --quiet HEAD 2>/dev/null || echo .dirty); } || \
-	{ c=$$(sed -n '2s/^\([0-9a-f]\{12\}\).*/\1/p' VERSION) && [ -n "$$c" ] && echo $(BASE_VERSION)+git.$$c; } || \
-	echo $(BASE_VERSION)+unknown)
+VERSION   ?= $(shell v=$$(git describe --tags --exact-match --match 'v[0-9]*' 2>/dev/null) && echo $$v | cut -c2- || \
+	{ set -- $$(git log -1 --format='%cd %h' --date=format:%Y%m%d --abbrev=12 2>/dev/null) && [ -n "$$2" ] && \
+	  echo $(BASE_VERSION)~git$$1.$$(git rev-list --count HEAD).$$2$$(git diff --quiet HEAD 2>/dev/null || echo .dirty); } || \
+	{ set -- $$(sed -n '2s/^\([0-9a-f]\{12\}\)[0-9a-f]* \([0-9]*\)-\([0-9]*\)-\([0-9]*\)$$/\2\3\4 \1/p' VERSION) && [ -n "$$2" ] && \
+	  echo $(BASE_VERSION)~git$$1.$$2; } || \
+	echo $(BASE_VERSION)~unknown)
+# The packages' timestamps: the commit's (reproducible packages).
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+export SOURCE_DATE_EPOCH
 # LDFLAGS is yours to set (make LDFLAGS= keeps the debug info); the version
 # stamp is added in any case.
 LDFLAGS   ?= -s -w
