@@ -31,21 +31,24 @@ func versionText() string {
 		if v := info.Main.Version; v != "" && v != "(devel)" && !regexp.MustCompile(`\d{14}-[0-9a-f]{12}`).MatchString(v) {
 			return strings.TrimPrefix(v, "v") + " (not built by make: the module version go install was given)"
 		}
-		var rev, dirty string
+		var rev, date, dirty string
 		for _, s := range info.Settings {
 			switch {
 			case s.Key == "vcs.revision" && len(s.Value) >= 12:
 				rev = s.Value[:12]
+			case s.Key == "vcs.time" && len(s.Value) >= 10:
+				date = strings.ReplaceAll(s.Value[:10], "-", "")
 			case s.Key == "vcs.modified" && s.Value == "true":
 				dirty = ".dirty"
 			}
 		}
 		if rev != "" {
-			return base + "+git." + rev + dirty + " (not built by make: the commit from go build's VCS stamp)"
+			return base + "~git" + date + "." + rev + dirty + " (not built by make: the commit from go build's VCS stamp)"
 		}
 	}
-	if len(commit) >= 12 && !strings.HasPrefix(commit, "$") {
-		return base + "+git." + commit[:12] + " (not built by make: the commit git archive wrote in VERSION)"
+	// git archive wrote "<commit> <YYYY-MM-DD>" there (export-subst).
+	if hash, date, ok := strings.Cut(commit, " "); ok && len(hash) >= 12 && !strings.HasPrefix(commit, "$") {
+		return base + "~git" + strings.ReplaceAll(date, "-", "") + "." + hash[:12] + " (not built by make: the commit git archive wrote in VERSION)"
 	}
-	return base + "+unknown (not built by make, and no commit known: build with make)"
+	return base + "~unknown (not built by make, and no commit known: build with make)"
 }
