@@ -68,7 +68,7 @@ fuzz-run:
 # apt-get can; elsewhere (not root, offline) it says what is missing and the
 # tests that need it skip. DEPS_STRICT=1 (CI) makes a failed install an error.
 DEB_DEPS := iproute2 util-linux icinga2-bin icinga2-common nagios4-core rpm time make strace \
-	wine wine64 gcc-mingw-w64-x86-64 nagios-nrpe-server nagios-nrpe-plugin
+	wine wine64 gcc-mingw-w64-x86-64 nagios-nrpe-server nagios-nrpe-plugin lintian rpmlint
 deps:
 	@missing=$$(for p in $(DEB_DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -z "$$missing" ]; then exit 0; fi; \
@@ -105,6 +105,7 @@ packages: dist
 			VERSION='$(VERSION)' PKG_ARCH=$$arch $(GO) tool -modfile=tools/go.mod nfpm package -f contrib/nfpm.yaml -p $$fmt -t $(DISTDIR)/ || exit 1; \
 		done; \
 	done; rm -rf .package
+	cd $(DISTDIR) && sha256sum $(BINARY)-* $(BINARY)_* > SHA256SUMS
 
 version:
 	@echo $(VERSION)

@@ -46,7 +46,7 @@ func TestDistAndPackages(t *testing.T) {
 	}
 	check := exec.Command("sha256sum", "--check", "--strict", "SHA256SUMS")
 	check.Dir = dist
-	if out, err := check.CombinedOutput(); err != nil || strings.Count(string(out), ": OK") != 3 {
+	if out, err := check.CombinedOutput(); err != nil || strings.Count(string(out), ": OK") != 7 {
 		t.Errorf("sha256sum --check: %v\n%s", err, out)
 	}
 	for _, gone := range []string{"darwin-amd64", "darwin-arm64", "freebsd-amd64"} {
@@ -91,6 +91,22 @@ func TestDistAndPackages(t *testing.T) {
 			t.Errorf("installed: %v", err)
 		}
 	}
+	// The packages are reproducible: built again from the same commit, byte
+	// for byte the same (SOURCE_DATE_EPOCH is the commit's time).
+	again := t.TempDir()
+	mk2 := exec.Command("make", "packages", "DISTDIR="+again)
+	mk2.Dir = repo
+	if out, err := mk2.CombinedOutput(); err != nil {
+		t.Fatalf("make packages again: %v\n%s", err, out)
+	}
+	a, _ := os.ReadFile(filepath.Join(dist, "SHA256SUMS"))
+	b, _ := os.ReadFile(filepath.Join(again, "SHA256SUMS"))
+	if string(a) != string(b) || len(a) == 0 {
+		t.Errorf("two builds differ:\n%s\n%s", a, b)
+	}
+
+	lintPackages(t, dist, debs[0], rpms[0])
+
 	installed := filepath.Join(root, "usr/lib/nagios/plugins/network-connections")
 	if os.Geteuid() == 0 {
 		// In an empty network namespace the answer is known exactly.
@@ -101,5 +117,62 @@ func TestDistAndPackages(t *testing.T) {
 	}
 	if stdout, _, code := runBinaryAt(t, installed, "--version"); stdout != "network-connections "+version+"\n" || code != 3 {
 		t.Errorf("installed --version: %q exit %d", stdout, code)
+	}
+
+	// dpkg -r keeps the Nagios command (a conffile, as every package's in
+	// /etc/nagios-plugins/config): Nagios keeps starting, and services that
+	// use it show the plugin missing instead of a config error that stops
+	// the core. --purge removes it.
+	cfg := filepath.Join(root, "etc/nagios-plugins/config/network-connections.cfg")
+	dpkg := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("dpkg", append([]string{"--root=" + root, "--force-script-chrootless", "--force-not-root"}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("dpkg %q: %v\n%s", args, err, out)
+		}
+	}
+	dpkg("-r", "network-connections")
+	if _, err := os.Stat(installed); err == nil {
+		t.Error("dpkg -r left the binary")
+	}
+	if _, err := os.Stat(cfg); err != nil {
+		t.Errorf("dpkg -r removed the conffile: %v", err)
+	}
+	dpkg("--purge", "network-connections")
+	if _, err := os.Stat(cfg); err == nil {
+		t.Error("dpkg --purge left the conffile")
+	}
+}
+
+// lintPackages runs lintian and rpmlint as nobody (rpmlint as root unpacks
+// an rpm with absolute paths into /; as nobody it cannot write there):
+// no lintian error or warning, no rpmlint error but the signature, which
+// only a release has.
+func lintPackages(t *testing.T, dist, deb, rpm string) {
+	t.Helper()
+	lintian := need(t, "lintian", "lintian")
+	rpmlint := need(t, "rpmlint", "rpmlint")
+	home := t.TempDir()
+	for _, d := range []string{dist, home} {
+		os.Chmod(d, 0o777)
+	}
+	nobody := func(argv ...string) string {
+		cmd := exec.Command("setpriv", append([]string{"--reuid=65534", "--regid=65534", "--clear-groups", "env", "HOME=" + home}, argv...)...)
+		cmd.Dir = home
+		out, _ := cmd.CombinedOutput()
+		return string(out)
+	}
+	for _, l := range strings.Split(nobody(lintian, "-EvIL", "+pedantic", deb), "\n") {
+		if strings.HasPrefix(l, "E: ") || strings.HasPrefix(l, "W: ") {
+			t.Errorf("lintian: %s", l)
+		}
+	}
+	out := nobody(rpmlint, rpm)
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, ": E: ") && !strings.Contains(l, ": E: no-signature") {
+			t.Errorf("rpmlint: %s", l)
+		}
+	}
+	if !strings.Contains(out, "1 packages and 0 specfiles checked") {
+		t.Errorf("rpmlint did not run:\n%s", out)
 	}
 }
