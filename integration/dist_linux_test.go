@@ -86,7 +86,8 @@ func TestDistAndPackages(t *testing.T) {
 		t.Fatalf("dpkg -i: %v\n%s", err, out)
 	}
 	for _, f := range []string{"usr/lib/nagios/plugins/network-connections", "usr/share/icinga2/include/plugins-contrib.d/network-connections.conf",
-		"etc/nagios-plugins/config/network-connections.cfg", "usr/share/doc/network-connections/README.rst", "usr/share/doc/network-connections/copyright"} {
+		"etc/nagios-plugins/config/network-connections.cfg", "usr/share/doc/network-connections/README.rst", "usr/share/doc/network-connections/copyright",
+		"usr/share/doc/network-connections/nrpe/network-connections.cfg", "usr/share/lintian/overrides/network-connections"} {
 		if _, err := os.Stat(filepath.Join(root, f)); err != nil {
 			t.Errorf("installed: %v", err)
 		}
@@ -152,8 +153,8 @@ func lintPackages(t *testing.T, dist, deb, rpm string) {
 	lintian := need(t, "lintian", "lintian")
 	rpmlint := need(t, "rpmlint", "rpmlint")
 	home := t.TempDir()
-	for _, d := range []string{dist, home} {
-		os.Chmod(d, 0o777)
+	for _, d := range []string{dist, home, filepath.Dir(dist), filepath.Dir(home)} {
+		os.Chmod(d, 0o777) // test scratch dirs, for nobody
 	}
 	nobody := func(argv ...string) string {
 		cmd := exec.Command("setpriv", append([]string{"--reuid=65534", "--regid=65534", "--clear-groups", "env", "HOME=" + home}, argv...)...)
