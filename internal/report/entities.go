@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/network-connections/network-connections/internal/collect"
 	"github.com/network-connections/network-connections/internal/threshold"
 	"github.com/network-connections/network-connections/internal/top"
 )
@@ -24,7 +23,7 @@ func (o EntityOptions) Judges() bool { return o.Warning.IsSet() || o.Critical.Is
 
 // Entities is what the report tells of --top-by's entities.
 type Entities struct {
-	Key       string       `json:"key"`
+	Key       top.Key      `json:"key"`
 	Alerting  bool         `json:"alerting_groups_only"`
 	Groups    []string     `json:"groups"`   // the labels counted
 	Count     int          `json:"count"`    // entities in all
@@ -33,45 +32,23 @@ type Entities struct {
 	Offenders []top.Entity `json:"offenders"`
 	Warning   string       `json:"warning"`
 	Critical  string       `json:"critical"`
-	key       top.Key
-	n         int // --top
+	n         int          // --top
 }
 
 // EntityScope is the groups whose sockets the entities count: with a limit
 // per entity, every group (the limit is on what the check counted);
 // otherwise, as --top by process, the groups that alert, or all.
-func (r Report) EntityScope(o EntityOptions) top.Scope {
-	if !o.Judges() {
-		return r.TopScope()
-	}
-	s := top.Scope{}
-	index := map[string]int{}
-	for _, g := range r.Groups {
-		index[g.PerfLabel()] = len(s.Labels)
-		s.Labels = append(s.Labels, g.Label())
-	}
-	s.GroupOf = func(t collect.Type, st collect.Status) (int, bool) {
-		i, ok := index[Group{By: r.opts.GroupBy, Type: t, Status: st}.PerfLabel()]
-		return i, ok
-	}
-	return s
-}
+func (r Report) EntityScope(o EntityOptions) top.Scope { return r.scope(!o.Judges()) }
 
 // JudgeEntities judges each entity by the limits, raises the report's state
 // by the worst, and keeps what the output shows.
 func (r *Report) JudgeEntities(all []top.Entity, scope top.Scope, o EntityOptions) {
-	e := &Entities{Key: o.Key.String(), key: o.Key, Alerting: scope.Alerting, Groups: nonNil(scope.Labels), Count: len(all),
+	e := &Entities{Key: o.Key, Alerting: scope.Alerting, Groups: nonNil(scope.Labels), Count: len(all),
 		Warning: o.Warning.String(), Critical: o.Critical.String(), Shown: []top.Entity{}, Offenders: []top.Entity{}, n: o.N}
 	for i := range all {
 		en := &all[i]
 		e.Max = max(e.Max, en.Total)
-		state := OK
-		switch {
-		case o.Critical.Alerts(float64(en.Total)):
-			state = Critical
-		case o.Warning.Alerts(float64(en.Total)):
-			state = Warning
-		}
+		state := judge(en.Total, o.Warning, o.Critical)
 		en.State = state.String()
 		if state != OK {
 			e.Offenders = append(e.Offenders, *en)
@@ -107,17 +84,17 @@ func (e *Entities) entityMessage() string {
 	if more := len(e.Offenders) - maxOffendersNamed; more > 0 {
 		names = append(names, fmt.Sprintf("and %d more", more))
 	}
-	return fmt.Sprintf("%s over the limit: %s", e.key.Noun(len(e.Offenders)), strings.Join(names, ", "))
+	return fmt.Sprintf("%s over the limit: %s", e.Key.Noun(len(e.Offenders)), strings.Join(names, ", "))
 }
 
 // perfLabel is the one series for graphs: the largest entity's count.
 func (e *Entities) perfLabel() string {
-	return "top_" + strings.ReplaceAll(e.Key, "-", "_") + "_max"
+	return "top_" + strings.ReplaceAll(e.Key.String(), "-", "_") + "_max"
 }
 
 // entityLines renders the long output: a line an entity shown.
 func (e *Entities) entityLines() []string {
-	plural := strings.TrimPrefix(e.key.Noun(2), "2 ")
+	plural := strings.TrimPrefix(e.Key.Noun(2), "2 ")
 	scope := "all groups"
 	if e.Alerting {
 		scope = "the groups that alert"
@@ -135,7 +112,7 @@ func (e *Entities) entityLines() []string {
 		lines = append(lines, l)
 	}
 	if len(e.Shown) == 0 {
-		lines = append(lines, fmt.Sprintf("none (%s counted)", e.key.Noun(e.Count)))
+		lines = append(lines, fmt.Sprintf("none (%s counted)", e.Key.Noun(e.Count)))
 	}
 	return lines
 }

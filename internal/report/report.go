@@ -31,6 +31,18 @@ func worse(a, b State) bool {
 	return rank[a] > rank[b]
 }
 
+// judge is the state of a count: CRITICAL outside critical, else WARNING
+// outside warning, else OK.
+func judge(n int, warning, critical threshold.Range) State {
+	switch {
+	case critical.Alerts(float64(n)):
+		return Critical
+	case warning.Alerts(float64(n)):
+		return Warning
+	}
+	return OK
+}
+
 // GroupBy says which of a socket's type and status make its group.
 type GroupBy int
 
@@ -138,12 +150,7 @@ func New(c collect.Counts, opts Options) Report {
 	for i := range r.Groups {
 		g := &r.Groups[i]
 		g.Warning, g.Critical = opts.Warning.For(*g), opts.Critical.For(*g)
-		switch {
-		case g.Critical.Alerts(float64(g.Count)):
-			g.State = Critical
-		case g.Warning.Alerts(float64(g.Count)):
-			g.State = Warning
-		}
+		g.State = judge(g.Count, g.Warning, g.Critical)
 		if worse(g.State, r.State) {
 			r.State = g.State
 		}

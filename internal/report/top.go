@@ -10,10 +10,14 @@ import (
 
 // TopScope is what --top attributes: the sockets of the groups that alert,
 // or of all groups when none does.
-func (r Report) TopScope() top.Scope {
+func (r Report) TopScope() top.Scope { return r.scope(true) }
+
+// scope is the groups whose sockets --top attributes or counts: with
+// alertingOnly the groups that alert, if any; else every group.
+func (r Report) scope(alertingOnly bool) top.Scope {
 	var s top.Scope
 	for _, g := range r.Groups {
-		s.Alerting = s.Alerting || g.State != OK
+		s.Alerting = s.Alerting || alertingOnly && g.State != OK
 	}
 	index := map[string]int{}
 	for _, g := range r.Groups {

@@ -29,6 +29,9 @@ var keyNames = [numKeys]string{"process", "remote-address", "remote-network", "l
 
 func (k Key) String() string { return keyNames[k] }
 
+// MarshalText names the key in JSON as --top-by does.
+func (k Key) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
 // ParseKey reads a --top-by value.
 func ParseKey(s string) (Key, error) {
 	for k, n := range keyNames {
