@@ -2,7 +2,6 @@ package report
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/network-connections/network-connections/internal/threshold"
@@ -45,6 +44,9 @@ func (r Report) EntityScope(o EntityOptions) top.Scope { return r.scope(!o.Judge
 func (r *Report) JudgeEntities(all []top.Entity, scope top.Scope, o EntityOptions) {
 	e := &Entities{Key: o.Key, Alerting: scope.Alerting, Groups: nonNil(scope.Labels), Count: len(all),
 		Warning: o.Warning.String(), Critical: o.Critical.String(), Shown: []top.Entity{}, Offenders: []top.Entity{}, n: o.N}
+	// The N largest, then the offenders beyond them: every entity the
+	// status line names has its line.
+	var beyond []top.Entity
 	for i := range all {
 		en := &all[i]
 		e.Max = max(e.Max, en.Total)
@@ -52,19 +54,15 @@ func (r *Report) JudgeEntities(all []top.Entity, scope top.Scope, o EntityOption
 		en.State = state.String()
 		if state != OK {
 			e.Offenders = append(e.Offenders, *en)
+			if i >= o.N {
+				beyond = append(beyond, *en)
+			}
 			if worse(state, r.State) {
 				r.State = state
 			}
 		}
 	}
-	// The N largest, then the offenders beyond them: every entity the
-	// status line names has its line.
-	e.Shown = append(e.Shown, all[:min(o.N, len(all))]...)
-	for _, en := range e.Offenders {
-		if !slices.ContainsFunc(e.Shown, func(s top.Entity) bool { return s.Name == en.Name }) {
-			e.Shown = append(e.Shown, en)
-		}
-	}
+	e.Shown = append(append(e.Shown, all[:min(o.N, len(all))]...), beyond...)
 	r.Entities = e
 }
 
