@@ -85,6 +85,26 @@ func stopCore(t *testing.T, cmd *exec.Cmd) {
 	}
 }
 
+// icingaDirs are the -D options that keep an Icinga 2 run (or pki command)
+// in dir, as user: nothing of the machine's own Icinga 2 is touched.
+func icingaDirs(dir, user string) []string {
+	return []string{"-DRunAsUser=" + user, "-DRunAsGroup=" + user,
+		"-DDataDir=" + filepath.Join(dir, "data"), "-DLogDir=" + filepath.Join(dir, "log"),
+		"-DCacheDir=" + filepath.Join(dir, "cache"), "-DSpoolDir=" + filepath.Join(dir, "spool"),
+		"-DInitRunDir=" + filepath.Join(dir, "run")}
+}
+
+// servicePerfdata is what a PerfdataWriter wrote so far under dir/perf.
+func servicePerfdata(dir string) []byte {
+	var seen []byte
+	files, _ := filepath.Glob(filepath.Join(dir, "perf", "service*"))
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		seen = append(seen, b...)
+	}
+	return seen
+}
+
 // waitFor polls until ok or fails after the deadline, showing the log.
 func waitFor(t *testing.T, what, log string, ok func() bool) {
 	t.Helper()
@@ -172,11 +192,7 @@ func testIcinga2(t *testing.T, repo, plugins string) {
 	if user == "" {
 		user = "root"
 	}
-	args := []string{icinga2, "daemon", "-c", confFile,
-		"-DRunAsUser=" + user, "-DRunAsGroup=" + user,
-		"-DDataDir=" + filepath.Join(dir, "data"), "-DLogDir=" + filepath.Join(dir, "log"),
-		"-DCacheDir=" + filepath.Join(dir, "cache"), "-DSpoolDir=" + filepath.Join(dir, "spool"),
-		"-DInitRunDir=" + filepath.Join(dir, "run")}
+	args := append([]string{icinga2, "daemon", "-c", confFile}, icingaDirs(dir, user)...)
 
 	// The shipped conf must validate.
 	if out, err := exec.Command(args[0], append(args[1:], "-C")...).CombinedOutput(); err != nil {
@@ -185,12 +201,7 @@ func testIcinga2(t *testing.T, repo, plugins string) {
 
 	cmd := startCore(t, dir, args...)
 	waitFor(t, "check result for every service", filepath.Join(dir, "daemon.log"), func() bool {
-		var seen []byte
-		files, _ := filepath.Glob(filepath.Join(dir, "perf", "service*"))
-		for _, f := range files {
-			b, _ := os.ReadFile(f)
-			seen = append(seen, b...)
-		}
+		seen := servicePerfdata(dir)
 		for _, name := range names {
 			if !bytes.Contains(seen, []byte(name+"\n")) {
 				return false

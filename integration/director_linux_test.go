@@ -148,20 +148,13 @@ object PerfdataWriter "perfdata" {
   rotation_interval = 1s
 }
 `, plugins, filepath.Join(conf, "zones.d/director-global"), filepath.Join(conf, "zones.d/master"), filepath.Join(conf, "perf/service"), filepath.Join(conf, "perf/host"))), 0o644)
-	argv := []string{"icinga2", "daemon", "-c", filepath.Join(conf, "icinga2.conf"),
-		"-DRunAsUser=root", "-DRunAsGroup=root", "-DDataDir=" + filepath.Join(conf, "data"), "-DLogDir=" + filepath.Join(conf, "log"),
-		"-DCacheDir=" + filepath.Join(conf, "cache"), "-DSpoolDir=" + filepath.Join(conf, "spool"), "-DInitRunDir=" + filepath.Join(conf, "run")}
+	argv := append([]string{"icinga2", "daemon", "-c", filepath.Join(conf, "icinga2.conf")}, icingaDirs(conf, "root")...)
 	if out, err := exec.Command(argv[0], append(argv[1:], "-C")...).CombinedOutput(); err != nil {
 		t.Fatalf("icinga2 daemon -C on Director's config: %v\n%s", err, out)
 	}
 	core := startCore(t, conf, argv...)
 	waitFor(t, "every service's result", filepath.Join(conf, "daemon.log"), func() bool {
-		var seen []byte
-		files, _ := filepath.Glob(filepath.Join(conf, "perf", "service*"))
-		for _, f := range files {
-			b, _ := os.ReadFile(f)
-			seen = append(seen, b...)
-		}
+		seen := servicePerfdata(conf)
 		for name := range services {
 			if !bytes.Contains(seen, []byte(name+" ")) {
 				return false

@@ -58,11 +58,6 @@ func TestDistributedIcinga2(t *testing.T) {
 
 	// Certificates: a CA, and a signed certificate for each node.
 	base := t.TempDir()
-	defines := func(dir string) []string {
-		return []string{"-DRunAsUser=root", "-DRunAsGroup=root", "-DDataDir=" + filepath.Join(dir, "data"),
-			"-DLogDir=" + filepath.Join(dir, "log"), "-DCacheDir=" + filepath.Join(dir, "cache"),
-			"-DSpoolDir=" + filepath.Join(dir, "spool"), "-DInitRunDir=" + filepath.Join(dir, "run")}
-	}
 	pki := filepath.Join(base, "pki")
 	os.MkdirAll(pki, 0o755)
 	run := func(argv ...string) {
@@ -73,10 +68,10 @@ func TestDistributedIcinga2(t *testing.T) {
 			t.Fatalf("%q: %v\n%s", argv, err, out)
 		}
 	}
-	run(append([]string{icinga2, "pki", "new-ca"}, defines(pki)...)...)
+	run(append([]string{icinga2, "pki", "new-ca"}, icingaDirs(pki, "root")...)...)
 	for _, n := range []string{"master", "agent"} {
-		run(append([]string{icinga2, "pki", "new-cert", "--cn", n, "--key", n + ".key", "--csr", n + ".csr"}, defines(pki)...)...)
-		run(append([]string{icinga2, "pki", "sign-csr", "--csr", n + ".csr", "--cert", n + ".crt"}, defines(pki)...)...)
+		run(append([]string{icinga2, "pki", "new-cert", "--cn", n, "--key", n + ".key", "--csr", n + ".csr"}, icingaDirs(pki, "root")...)...)
+		run(append([]string{icinga2, "pki", "sign-csr", "--csr", n + ".csr", "--cert", n + ".crt"}, icingaDirs(pki, "root")...)...)
 	}
 
 	plugins := t.TempDir()
@@ -117,7 +112,7 @@ object CheckerComponent "checker" {}
 			filepath.Join(pki, "data/ca/ca.crt"), addr[name], strings.ReplaceAll(objects, "DIR", dir))
 		os.WriteFile(filepath.Join(dir, "icinga2.conf"), []byte(conf), 0o644)
 		argv = append([]string{"ip", "netns", "exec", netns[name], icinga2, "daemon", "-c", filepath.Join(dir, "icinga2.conf"),
-			"-DZonesDir=" + filepath.Join(dir, "zones.d")}, defines(dir)...)
+			"-DZonesDir=" + filepath.Join(dir, "zones.d")}, icingaDirs(dir, "root")...)
 		return dir, argv
 	}
 	// The master: the agent as a host, two services run there, results as
@@ -167,20 +162,11 @@ object Service "agent-critical" { import "on-agent"; vars.network_connections_co
 		if t.Failed() {
 			b, _ := os.ReadFile(filepath.Join(agentDir, "daemon.log"))
 			t.Logf("agent log:\n%s", b)
-			files, _ := filepath.Glob(filepath.Join(masterDir, "perf", "service*"))
-			for _, f := range files {
-				b, _ := os.ReadFile(f)
-				t.Logf("master perfdata %s:\n%.2000s", f, b)
-			}
+			t.Logf("master perfdata:\n%.4000s", servicePerfdata(masterDir))
 		}
 	})
 	waitFor(t, "the agent's results on the master", filepath.Join(masterDir, "daemon.log"), func() bool {
-		var seen []byte
-		files, _ := filepath.Glob(filepath.Join(masterDir, "perf", "service*"))
-		for _, f := range files {
-			b, _ := os.ReadFile(f)
-			seen = append(seen, b...)
-		}
+		seen := servicePerfdata(masterDir)
 		// Results from before the agent had the synced command say it does
 		// not exist: wait for the plugin's own.
 		ok, critical := false, false
