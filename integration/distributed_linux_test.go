@@ -2,6 +2,7 @@ package integration
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -51,7 +52,7 @@ func TestDistributedIcinga2(t *testing.T) {
 	}
 	t.Cleanup(func() { stdin.Close(); hold.Wait() })
 	ready := make([]byte, 12)
-	if _, err := stdout.Read(ready); err != nil || !strings.HasPrefix(string(ready), "ready ") {
+	if _, err := io.ReadFull(stdout, ready); err != nil || !strings.HasPrefix(string(ready), "ready ") {
 		t.Fatalf("the agent's socket holder: %q %v", ready, err)
 	}
 	holderPort := strings.TrimSpace(string(ready[6:]))
