@@ -46,10 +46,14 @@ test: deps
 	cd integration && $(GO) vet ./...
 	$(GO) test -count=1 ./...
 	cd integration && $(GO) test -count=1 -timeout 20m ./...
-	@$(MAKE) -s fuzz-run FUZZTIME=5s
+	@$(MAKE) -s fuzz-run FUZZTIME=50000x
 
 # Every fuzz target, longer. Inputs that fail land in testdata/fuzz/ of the
-# package, where go test replays them as seeds.
+# package, where go test replays them as seeds. make test gives each target a
+# count of runs, not a time: Go 1.26's fuzz coordinator can fail a duration
+# run with a bare "context deadline exceeded" as the time runs out
+# (go.dev/issue/75804, fixed in Go 1.27), which is no finding. A duration run
+# that ends that way, with no failing input written, is said so and passes.
 FUZZTIME ?= 2m
 FUZZ_TARGETS := ./internal/threshold:FuzzParse ./internal/collect:FuzzCountDump \
 	./internal/collect:FuzzCountProcNet .:FuzzCommandLine
@@ -60,7 +64,10 @@ fuzz-run:
 	@for t in $(FUZZ_TARGETS); do \
 		echo "fuzz $${t#*:} ($(FUZZTIME))"; \
 		out=$$($(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s $${t%:*} 2>&1) \
-			|| { echo "$$out"; exit 1; }; echo "$$out" | tail -1; \
+			|| { echo "$$out" | grep -q 'Failing input written\|panic:\|_test.go:' \
+				|| ! echo "$$out" | grep -q '^    context deadline exceeded$$' \
+				|| { echo "$$out" | tail -4; echo "(Go's fuzz deadline race, go.dev/issue/75804: no input failed)"; continue; }; \
+			     echo "$$out"; exit 1; }; echo "$$out" | tail -1; \
 	done
 
 # Debian packages the tests use: ss and ip, unshare, the monitoring cores, rpm,
