@@ -52,9 +52,11 @@ type Auto struct {
 	used     string // what Count or List used, for -v
 }
 
-// dumper counts one type's sockets: a sock_diag socket, or a test's stand-in.
+// dumper counts one type's sockets, or tcp and tcp6 at once: a sock_diag
+// socket, or a test's stand-in.
 type dumper interface {
 	count(Type, Filter, Sink) ([NumStatuses]int, error)
+	countTCP(Filter, Sink) (tcp, tcp6 [NumStatuses]int, err error)
 	close()
 }
 
@@ -80,7 +82,7 @@ func (a *Auto) Collect(ctx context.Context, f Filter, sink Sink) (Counts, error)
 		return Counts{}, err
 	}
 	defer d.close()
-	return countTypes(ctx, f, func(t Type) ([NumStatuses]int, error) {
+	return countDumps(ctx, f, d, sink, func(t Type) ([NumStatuses]int, error) {
 		row, err := d.count(t, f, sink)
 		if refused(err) {
 			if sink != nil {

@@ -219,6 +219,8 @@ func CountSockets(list []Socket) Counts {
 // counted in row; with a sink, also handed to it.
 type tally struct {
 	row  [NumStatuses]int
+	row6 [NumStatuses]int // with both: the tcp6 sockets of a joint TCP dump
+	both bool
 	sink Sink
 }
 
@@ -226,7 +228,11 @@ func newTally(sink Sink) *tally { return &tally{sink: sink} }
 
 // add counts a socket; only with a sink does it need more than type and state.
 func (out *tally) add(s Socket) {
-	out.row[s.Status]++
+	if out.both && s.Type == TCP6 {
+		out.row6[s.Status]++
+	} else {
+		out.row[s.Status]++
+	}
 	if out.sink != nil {
 		out.sink.Add(s)
 	}
@@ -234,7 +240,7 @@ func (out *tally) add(s Socket) {
 
 // restart forgets what an interrupted dump added.
 func (out *tally) restart() {
-	out.row = [NumStatuses]int{}
+	out.row, out.row6 = [NumStatuses]int{}, [NumStatuses]int{}
 	if out.sink != nil {
 		out.sink.Restart()
 	}

@@ -36,8 +36,10 @@ const (
 
 const (
 	sockDiagByFamily = 20 // SOCK_DIAG_BY_FAMILY
+	tcpDiagGetSock   = 18 // TCPDIAG_GETSOCK: the first request, both families in one walk
 	nlmsgHdrLen      = 16
 	inetDiagReqLen   = 56 // struct inet_diag_req_v2
+	inetDiagReqV1Len = 60 // struct inet_diag_req, TCPDIAG_GETSOCK's: states at 52
 	inetDiagMsgLen   = 72 // struct inet_diag_msg
 	unixDiagReqLen   = 24 // struct unix_diag_req
 	unixDiagMsgLen   = 16 // struct unix_diag_msg
@@ -72,7 +74,34 @@ func (SockDiag) Collect(ctx context.Context, f Filter, sink Sink) (Counts, error
 		return Counts{}, err
 	}
 	defer d.close()
-	return countTypes(ctx, f, func(t Type) ([NumStatuses]int, error) { return d.count(t, f, sink) })
+	return countDumps(ctx, f, d, sink, func(t Type) ([NumStatuses]int, error) { return d.count(t, f, sink) })
+}
+
+// countDumps counts what f wants with d: tcp and tcp6 in one dump when both
+// are wanted (every TCP dump walks the kernel's whole socket hash table,
+// which all network namespaces share: one walk instead of two), each other
+// type with single. Where the kernel refuses the joint dump, each TCP type
+// goes through single too.
+func countDumps(ctx context.Context, f Filter, d dumper, sink Sink, single func(Type) ([NumStatuses]int, error)) (Counts, error) {
+	var c Counts
+	rest := f
+	if f.Wants(TCP) && f.Wants(TCP6) {
+		var err error
+		c[TCP], c[TCP6], err = d.countTCP(f, sink)
+		switch {
+		case err == nil:
+			rest.Types &^= 1<<TCP | 1<<TCP6
+		case !refused(err) && !errors.Is(err, unix.EINVAL):
+			return c, err
+		}
+	}
+	more, err := countTypes(ctx, rest, single)
+	for t := range NumTypes {
+		if rest.HasType(t) {
+			c[t] = more[t]
+		}
+	}
+	return c, err
 }
 
 // sockDiag is an open NETLINK_SOCK_DIAG socket and its receive buffer.
@@ -97,8 +126,21 @@ func (d *sockDiag) close() { unix.Close(d.fd) }
 
 // count dumps one type, retrying a dump the kernel marked as interrupted.
 func (d *sockDiag) count(t Type, f Filter, sink Sink) ([NumStatuses]int, error) {
-	f = kernelFilter(f)
 	out := newTally(sink)
+	err := d.retry(t, kernelFilter(f), out)
+	return out.row, err
+}
+
+// countTCP dumps tcp and tcp6 at once (TCPDIAG_GETSOCK asks for both
+// families); its answers carry their family.
+func (d *sockDiag) countTCP(f Filter, sink Sink) (tcp, tcp6 [NumStatuses]int, err error) {
+	out := newTally(sink)
+	out.both = true
+	err = d.retry(TCP, kernelFilter(f), out)
+	return out.row, out.row6, err
+}
+
+func (d *sockDiag) retry(t Type, f Filter, out *tally) error {
 	var err error
 	for range dumpRetries {
 		out.restart()
@@ -108,16 +150,19 @@ func (d *sockDiag) count(t Type, f Filter, sink Sink) ([NumStatuses]int, error) 
 	}
 	if err != nil {
 		out.restart() // what a failed dump handed over must not stand (auto retries from /proc)
-		return out.row, err
+		return err
 	}
 	out.done()
-	return out.row, nil
+	return nil
 }
 
 func (d *sockDiag) dump(t Type, f Filter, out *tally) error {
-	op := "dump " + t.String()
 	d.seq++
-	if err := unix.Sendto(d.fd, dumpRequest(t, f, d.seq), 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+	op, req := "dump "+t.String(), dumpRequest(t, f, d.seq)
+	if out.both {
+		op, req = "dump tcp and tcp6", dumpRequestTCP(f, d.seq)
+	}
+	if err := unix.Sendto(d.fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return &DumpError{Op: op, Err: err}
 	}
 	for {
@@ -185,6 +230,24 @@ func dumpRequest(t Type, f Filter, seq uint32) []byte {
 	return b
 }
 
+// dumpRequestTCP is TCPDIAG_GETSOCK's request: a struct inet_diag_req,
+// which names no family, so the kernel answers both in one walk.
+func dumpRequestTCP(f Filter, seq uint32) []byte {
+	b := make([]byte, nlmsgHdrLen+inetDiagReqV1Len, nlmsgHdrLen+inetDiagReqV1Len+4+len(f.prog))
+	ne := binary.NativeEndian
+	ne.PutUint16(b[nlType:], tcpDiagGetSock)
+	ne.PutUint16(b[nlFlags:], unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
+	ne.PutUint32(b[nlSeq:], seq)
+	ne.PutUint32(b[nlmsgHdrLen+52:], kernelStates(TCP, f))
+	if f.prog != nil {
+		b = ne.AppendUint16(b, uint16(4+len(f.prog)))
+		b = ne.AppendUint16(b, inetDiagReqBytecode)
+		b = append(b, f.prog...)
+	}
+	ne.PutUint32(b[nlLen:], uint32(len(b)))
+	return b
+}
+
 // unixStatus maps a unix socket's kernel state: listening, connected, or
 // anything else (unconnected) as NONE.
 func unixStatus(state uint8) Status {
@@ -243,7 +306,7 @@ func countDump(b []byte, seq uint32, t Type, f Filter, out *tally) (done bool, e
 			if errno := -int32(ne.Uint32(msg)); errno != 0 {
 				return false, unix.Errno(errno)
 			}
-		case sockDiagByFamily:
+		case sockDiagByFamily, tcpDiagGetSock:
 			if t == Unix {
 				if len(msg) < unixDiagMsgLen {
 					return false, fmt.Errorf("truncated unix_diag_msg (%d bytes)", len(msg))
@@ -271,13 +334,17 @@ func countDump(b []byte, seq uint32, t Type, f Filter, out *tally) (done bool, e
 			if !f.HasStatus(s) || f.inProcess && !matchDiagMsg(msg, f) {
 				continue
 			}
+			typ, row := t, &out.row
+			if out.both && msg[diagFamily] == unix.AF_INET6 {
+				typ, row = TCP6, &out.row6
+			}
 			if out.sink == nil {
-				out.row[s]++ // all a count needs
+				row[s]++ // all a count needs
 				continue
 			}
 			inode := ne.Uint32(msg[diagInode:])
 			local, remote := diagAddrs(msg)
-			out.add(Socket{Type: t, Status: s, Inode: inode, Kernel: inode == 0, Local: local, Remote: remote})
+			out.add(Socket{Type: typ, Status: s, Inode: inode, Kernel: inode == 0, Local: local, Remote: remote})
 		}
 	}
 	return false, nil
