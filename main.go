@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/network-connections/network-connections/internal/collect"
+	"github.com/network-connections/network-connections/internal/netns"
 	"github.com/network-connections/network-connections/internal/report"
 	"github.com/network-connections/network-connections/internal/top"
 )
@@ -132,7 +133,16 @@ func run(args []string, out io.Writer) (code int) {
 	if err != nil {
 		return unknown(err.Error())
 	}
-	r := report.New(counts, cfg.report)
+	parts := []report.Part{{Counts: counts}}
+	var namespaces *report.Namespaces
+	switch c := cfg.collector.(type) {
+	case *collect.AllNetns:
+		parts, namespaces = census(c.Census)
+	case collect.Netns:
+		parts[0].Netns = &report.Netns{Name: cfg.netns, Perf: netns.PerfName(cfg.netns)}
+	}
+	r := report.NewParts(parts, cfg.report)
+	r.Netns = namespaces
 	if byKey != nil {
 		scope := r.EntityScope(cfg.entities)
 		r.JudgeEntities(byKey.Entities(scope), scope, cfg.entities)
@@ -150,6 +160,21 @@ func run(args []string, out io.Writer) (code int) {
 	d.Duration = time.Since(start)
 	r.Render(out, d, asJSON)
 	return r.ExitCode()
+}
+
+// census is what --netns all counted, as the report takes it.
+func census(c collect.Census) ([]report.Part, *report.Namespaces) {
+	parts := make([]report.Part, len(c.Namespaces))
+	ns := &report.Namespaces{Counted: make([]report.NamespaceCount, len(c.Namespaces)), NotCounted: []report.NotCounted{},
+		Gone: c.Gone, Unreadable: c.Unreadable, Why: c.Why}
+	for i, n := range c.Namespaces {
+		parts[i] = report.Part{Netns: &report.Netns{Name: n.Name, Perf: n.Perf, Inode: n.Inode}, Counts: c.Counts[i]}
+		ns.Counted[i] = report.NamespaceCount{Netns: *parts[i].Netns, Processes: len(n.Pids), Sockets: c.Counts[i].Total()}
+	}
+	for _, n := range c.NotCounted {
+		ns.NotCounted = append(ns.NotCounted, report.NotCounted{Netns: report.Netns{Name: n.Namespace.Name, Perf: n.Namespace.Perf, Inode: n.Namespace.Inode}, Error: n.Err})
+	}
+	return parts, ns
 }
 
 // within runs fn, giving up at the deadline that --timeout set: the core

@@ -33,12 +33,17 @@ What to count:
       --remote-port PORT    the same for the peer's port
       --local-address ADDR  an IPv4 or IPv6 address or CIDR; repeatable
       --remote-address ADDR the same for the peer's address
-      --netns NAME|PATH     count in another network namespace (Linux, needs
+      --netns NAME|PATH|all count in another network namespace (Linux, needs
                             CAP_SYS_ADMIN): a name from ip netns, or a path
-                            such as /proc/PID/ns/net
+                            such as /proc/PID/ns/net; all: in every one on the
+                            host, each once (containers, pods, ip netns), the
+                            groups summed unless --group-by has netns
 
 How to judge and show it:
-      --group-by GROUPING   type,status (default), type, status or none
+      --group-by GROUPING   type,status (default), type, status or none; with
+                            netns first, each network namespace's own groups
+                            (netns,type,status, netns,status, netns,type,
+                            netns), each judged by the thresholds
   -w, --warning [SEL=]RANGE WARNING when a group's count is outside this Nagios
                             range ([@]start:end: 200, 30:40, @0:5). Repeatable
                             with a selector: a status, a type or a group label
@@ -84,6 +89,7 @@ type config struct {
 	filter    collect.Filter
 	collector collect.Collector
 	backend   string
+	netns     string // --netns
 	top       int
 	entities  report.EntityOptions // --top-by and its limits
 	bits4     int                  // --network-prefix
@@ -198,7 +204,7 @@ func parseArgs(args []string) (config, error) {
 	if cfg.collector, err = collect.New(cfg.backend); err != nil {
 		return cfg, fmt.Errorf("--backend: %w", err)
 	}
-	if *netns != "" {
+	if cfg.netns = *netns; *netns != "" {
 		if cfg.collector, err = collect.InNetns(cfg.collector, *netns); err != nil {
 			return cfg, fmt.Errorf("--netns %s: %w", *netns, err)
 		}

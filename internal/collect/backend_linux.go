@@ -27,7 +27,7 @@ func New(name string) (Collector, error) {
 }
 
 // InNetns makes c count in the network namespace that a --netns value names
-// (see NetnsPath).
+// (see NetnsPath), or with "all" in every one (AllNetns).
 func InNetns(c Collector, netns string) (Collector, error) {
 	// /proc/net is the process's namespace; the thread's is the one entered.
 	const threadNet = "/proc/thread-self/net"
@@ -36,9 +36,15 @@ func InNetns(c Collector, netns string) (Collector, error) {
 		return nil, errors.New("it works with the auto, netlink and procfs backends, not gopsutil")
 	case Procfs:
 		c.Dir = threadNet
+		if netns == "all" {
+			return &AllNetns{Collector: c}, nil
+		}
 		return Netns{Path: NetnsPath(netns), Collector: c}, nil
 	case *Auto:
 		c.procfs.Dir = threadNet
+	}
+	if netns == "all" {
+		return &AllNetns{Collector: c}, nil
 	}
 	return Netns{Path: NetnsPath(netns), Collector: c}, nil
 }

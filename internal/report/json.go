@@ -23,6 +23,7 @@ type Document struct {
 	DurationMS float64     `json:"duration_ms"`
 	Top        *top.Top    `json:"top,omitempty"`
 	TopBy      *Entities   `json:"top_by,omitempty"`
+	Netns      *Namespaces `json:"netns,omitempty"`
 	Error      string      `json:"error,omitempty"`
 }
 
@@ -31,6 +32,9 @@ type Document struct {
 type JSONGroup struct {
 	Label     string `json:"label"`
 	PerfLabel string `json:"perf_label"`
+	Netns     string `json:"netns,omitempty"`
+	NetnsPerf string `json:"netns_perf,omitempty"`
+	NetnsIno  uint64 `json:"netns_inode,omitempty"`
 	Type      string `json:"type,omitempty"`
 	Status    string `json:"status,omitempty"`
 	Count     int    `json:"count"`
@@ -45,11 +49,14 @@ func (r Report) writeJSON(w io.Writer, x Details) error {
 		State: r.State.String(), ExitCode: r.ExitCode(), AlwaysOK: r.opts.AlwaysOK,
 		Message: r.Message(), Groups: []JSONGroup{}, GroupBy: r.opts.GroupBy.String(),
 		Warning: nonNil(r.opts.Warning.Given()), Critical: nonNil(r.opts.Critical.Given()),
-		Backend: x.Backend, Sockets: x.Sockets, DurationMS: ms(x.Duration), Top: x.Top, TopBy: r.Entities,
+		Backend: x.Backend, Sockets: x.Sockets, DurationMS: ms(x.Duration), Top: x.Top, TopBy: r.Entities, Netns: r.Netns,
 	}
 	for _, g := range r.Groups {
 		jg := JSONGroup{Label: g.Label(), PerfLabel: g.PerfLabel(), Count: g.Count, State: g.State.String(),
 			Warning: g.Warning.String(), Critical: g.Critical.String()}
+		if g.Netns != nil {
+			jg.Netns, jg.NetnsPerf, jg.NetnsIno = g.Netns.Name, g.Netns.Perf, g.Netns.Inode
+		}
 		if g.By.typ() {
 			jg.Type = g.Type.String()
 		}

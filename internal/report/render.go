@@ -28,20 +28,32 @@ func (r Report) Render(w io.Writer, d Details, asJSON bool) error {
 	}
 	var b strings.Builder
 	b.WriteString(r.Message())
+	var cut []string // what the bounds left out, said in the long output
 	if !r.opts.NoPerfdata && len(r.Groups) > 0 {
 		b.WriteByte('|')
-		for i, g := range r.Groups {
-			if i > 0 {
-				b.WriteByte(' ')
+		var perf strings.Builder
+		n := 0
+		for _, g := range r.Groups {
+			item := fmt.Sprintf("'%s'=%d;%s;%s;0", g.PerfLabel(), g.Count, g.Warning, g.Critical)
+			if perf.Len()+len(item) > maxPerfdata {
+				break
 			}
-			fmt.Fprintf(&b, "'%s'=%d;%s;%s;0", g.PerfLabel(), g.Count, g.Warning, g.Critical)
+			if n > 0 {
+				perf.WriteByte(' ')
+			}
+			perf.WriteString(item)
+			n++
+		}
+		b.WriteString(perf.String())
+		if n < len(r.Groups) {
+			cut = append(cut, fmt.Sprintf("perfdata: the %d largest of %d groups (bound: %d KiB; --format json has all)", n, len(r.Groups), maxPerfdata>>10))
 		}
 		if e := r.Entities; e != nil {
 			fmt.Fprintf(&b, " '%s'=%d;%s;%s;0", e.perfLabel(), e.Max, e.Warning, e.Critical)
 		}
 	}
 	b.WriteByte('\n')
-	for _, l := range r.longOutput(d) {
+	for _, l := range append(r.longOutput(d), cut...) {
 		b.WriteString(l)
 		b.WriteByte('\n')
 	}
@@ -52,6 +64,18 @@ func (r Report) Render(w io.Writer, d Details, asJSON bool) error {
 // longOutput is the lines after the status line: --top, then -v and -vv.
 func (r Report) longOutput(d Details) []string {
 	var lines []string
+	if rest := r.statusOrder(); r.opts.GroupBy.netns() && len(rest) > statusLineGroups {
+		size := 0
+		for i, g := range rest[statusLineGroups:] {
+			l := g.text()
+			if size += len(l) + 1; size > maxLongOutput {
+				lines = append(lines, fmt.Sprintf("... and %d more groups (bound: %d KiB; --format json has all)", len(rest)-statusLineGroups-i, maxLongOutput>>10))
+				break
+			}
+			lines = append(lines, l)
+		}
+	}
+	lines = append(lines, r.Netns.netnsLines(d.Verbose)...)
 	if d.Top != nil {
 		lines = append(lines, topLines(d.Top)...)
 	}

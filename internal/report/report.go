@@ -43,56 +43,120 @@ func judge(n int, warning, critical threshold.Range) State {
 	return OK
 }
 
-// GroupBy says which of a socket's type and status make its group.
-type GroupBy int
+// GroupBy says which of a socket's namespace, type and status make its
+// group. Its zero value is the default, type,status: the bits say what is
+// merged, except withNetns.
+type GroupBy uint8
 
 const (
-	ByTypeStatus GroupBy = iota
-	ByType
-	ByStatus
-	ByNone
+	mergeType   GroupBy = 1 << iota // groups do not tell the type
+	mergeStatus                     // groups do not tell the status
+	withNetns                       // groups tell the network namespace
+
+	ByTypeStatus GroupBy = 0
+	ByType               = mergeStatus
+	ByStatus             = mergeType
+	ByNone               = mergeType | mergeStatus
 )
 
-// ParseGroupBy reads a --group-by value.
+// ParseGroupBy reads a --group-by value: type,status, type, status or none;
+// or netns with type, status or both in any order, or netns alone.
 func ParseGroupBy(s string) (GroupBy, error) {
-	switch strings.ReplaceAll(strings.ToLower(s), " ", "") {
-	case "type,status", "status,type":
-		return ByTypeStatus, nil
-	case "type":
-		return ByType, nil
-	case "status":
-		return ByStatus, nil
-	case "none":
+	bad := fmt.Errorf("unknown grouping %q (want type,status, type, status or none; or netns with any of them: netns,type,status, netns,status, netns,type, netns)", s)
+	parts := strings.Split(strings.ReplaceAll(strings.ToLower(s), " ", ""), ",")
+	if len(parts) == 1 && parts[0] == "none" {
 		return ByNone, nil
 	}
-	return 0, fmt.Errorf("unknown grouping %q (want type,status, type, status or none)", s)
+	by := ByNone
+	seen := map[string]bool{}
+	for _, p := range parts {
+		if seen[p] {
+			return 0, bad
+		}
+		seen[p] = true
+		switch p {
+		case "type":
+			by &^= mergeType
+		case "status":
+			by &^= mergeStatus
+		case "netns":
+			by |= withNetns
+		default:
+			return 0, bad
+		}
+	}
+	return by, nil
 }
 
 func (b GroupBy) String() string {
-	return [...]string{"type,status", "type", "status", "none"}[b]
+	var parts []string
+	if b.netns() {
+		parts = append(parts, "netns")
+	}
+	if b.typ() {
+		parts = append(parts, "type")
+	}
+	if b.status() {
+		parts = append(parts, "status")
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ",")
 }
 
-func (b GroupBy) typ() bool    { return b == ByTypeStatus || b == ByType }
-func (b GroupBy) status() bool { return b == ByTypeStatus || b == ByStatus }
+func (b GroupBy) typ() bool    { return b&mergeType == 0 }
+func (b GroupBy) status() bool { return b&mergeStatus == 0 }
+func (b GroupBy) netns() bool  { return b&withNetns != 0 }
 
-// Group is the count of the sockets that share a type, a status, both or none.
+// Group is the count of the sockets that share a namespace, a type, a
+// status, some or none of them.
 type Group struct {
 	By     GroupBy
 	Type   collect.Type   // when By includes the type
 	Status collect.Status // when By includes the status
+	Netns  *Netns         // when By includes the namespace
 	Count  int
 	State  State
 	// The ranges that apply to this group, as given (for perfdata too).
 	Warning, Critical threshold.Range
 }
 
-// Label is how the message names the group: "tcp CLOSE WAIT", "tcp",
-// "CLOSE WAIT" or "total".
-func (g Group) Label() string { return strings.ReplaceAll(g.PerfLabel(), "_", " ") }
+// Netns is a network namespace as the output names it.
+type Netns struct {
+	Name  string `json:"name"`  // host, blue, docker 0123456789ab, pod web-1, pid 42 (nginx)
+	Perf  string `json:"perf"`  // in perfdata labels: letters, digits and '-'
+	Inode uint64 `json:"inode"` // its identity
+}
 
-// PerfLabel is how the perfdata names the group: "tcp_CLOSE_WAIT".
+// Label is how the message names the group: "tcp CLOSE WAIT", "tcp",
+// "CLOSE WAIT" or "total"; with the namespace first ("docker 0123456789ab
+// tcp CLOSE WAIT"), or the namespace alone.
+func (g Group) Label() string {
+	l := strings.ReplaceAll(g.label(), "_", " ")
+	switch {
+	case g.Netns == nil:
+		return l
+	case g.By&^withNetns == ByNone:
+		return g.Netns.Name
+	}
+	return g.Netns.Name + " " + l
+}
+
+// PerfLabel is how the perfdata names the group: "tcp_CLOSE_WAIT"; with the
+// namespace "docker-0123456789ab_tcp_CLOSE_WAIT", or the namespace alone.
 func (g Group) PerfLabel() string {
-	switch g.By {
+	switch {
+	case g.Netns == nil:
+		return g.label()
+	case g.By&^withNetns == ByNone:
+		return g.Netns.Perf
+	}
+	return g.Netns.Perf + "_" + g.label()
+}
+
+func (g Group) label() string {
+	switch g.By &^ withNetns {
 	case ByType:
 		return g.Type.String()
 	case ByStatus:
@@ -120,31 +184,58 @@ type Options struct {
 
 // Report is the judged result of one check.
 type Report struct {
-	Groups   []Group   // largest first
-	State    State     // the worst group's, or entity's
-	Entities *Entities // --top-by's entities, when counted
+	Groups   []Group     // largest first
+	State    State       // the worst group's, or entity's
+	Entities *Entities   // --top-by's entities, when counted
+	Netns    *Namespaces // --netns all's namespaces
 	opts     Options
 }
 
+// text is the group as the status line and the long output show it.
+func (g Group) text() string {
+	if g.State != OK {
+		return fmt.Sprintf("%s: %d [%s]", g.Label(), g.Count, g.State)
+	}
+	return fmt.Sprintf("%s: %d", g.Label(), g.Count)
+}
+
+// Part is one network namespace's counts (Netns nil: the one counted).
+type Part struct {
+	Netns  *Netns
+	Counts collect.Counts
+}
+
 // New groups the counts, sorts them by count (ties by label) and judges each.
-func New(c collect.Counts, opts Options) Report {
+func New(c collect.Counts, opts Options) Report { return NewParts([]Part{{Counts: c}}, opts) }
+
+// NewParts groups the counts of each namespace: each its own groups when
+// the grouping tells the namespace, else summed.
+func NewParts(parts []Part, opts Options) Report {
 	r := Report{opts: opts}
 	index := map[string]int{} // perf label -> position in r.Groups
-	for t := range collect.NumTypes {
-		for s := range collect.Status(collect.NumStatuses) {
-			n := c[t][s]
-			missing := opts.ReportMissing && opts.Filter.Has(t, s) && t.CanHave(s)
-			if n == 0 && !missing {
-				continue
+	for _, p := range parts {
+		ns := p.Netns
+		if !opts.GroupBy.netns() {
+			ns = nil
+		} else if ns == nil {
+			ns = &Netns{Name: "host", Perf: "host"}
+		}
+		for t := range collect.NumTypes {
+			for s := range collect.Status(collect.NumStatuses) {
+				n := p.Counts[t][s]
+				missing := opts.ReportMissing && opts.Filter.Has(t, s) && t.CanHave(s)
+				if n == 0 && !missing {
+					continue
+				}
+				g := Group{By: opts.GroupBy, Type: t, Status: s, Netns: ns}
+				i, ok := index[g.PerfLabel()]
+				if !ok {
+					i = len(r.Groups)
+					index[g.PerfLabel()] = i
+					r.Groups = append(r.Groups, g)
+				}
+				r.Groups[i].Count += n
 			}
-			g := Group{By: opts.GroupBy, Type: t, Status: s}
-			i, ok := index[g.PerfLabel()]
-			if !ok {
-				i = len(r.Groups)
-				index[g.PerfLabel()] = i
-				r.Groups = append(r.Groups, g)
-			}
-			r.Groups[i].Count += n
 		}
 	}
 	for i := range r.Groups {
@@ -183,17 +274,23 @@ func (r Report) Message() string {
 		}
 		b.WriteByte('.')
 	}
-	for i, g := range r.Groups {
+	groups := r.statusOrder()
+	if r.opts.GroupBy.netns() && len(groups) > statusLineGroups {
+		groups = groups[:statusLineGroups]
+	}
+	for i, g := range groups {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "%s: %d", g.Label(), g.Count)
-		if g.State != OK {
-			fmt.Fprintf(&b, " [%s]", g.State)
-		}
+		b.WriteString(g.text())
 	}
-	if m := r.Entities.entityMessage(); m != "" {
-		b.WriteString(", " + m)
+	if more := len(r.Groups) - len(groups); more > 0 {
+		fmt.Fprintf(&b, ", and %d more groups", more)
+	}
+	for _, m := range []string{r.Entities.entityMessage(), r.Netns.netnsMessage()} {
+		if m != "" {
+			b.WriteString(", " + m)
+		}
 	}
 	if r.opts.AlwaysOK {
 		b.WriteString(" (always ok)")

@@ -108,17 +108,19 @@ func parseSelector(text string) (selector, bool) {
 // the filter leaves out passes: one list of thresholds serves services that
 // count different sockets (a template's time_wait=500 on a LISTEN check).
 func (th Thresholds) Check(by GroupBy) error {
+	given := by
+	by &^= withNetns // a selector names its group in each namespace alike
 	for _, s := range th.selectors {
 		var why string
 		switch {
 		case s.kind == byTotal && by != ByNone:
-			why = fmt.Sprintf("total is the one group of --group-by none, not of --group-by %s (a plain range covers every group)", by)
+			why = fmt.Sprintf("total is the one group of --group-by none (of each namespace with netns), not of --group-by %s (a plain range covers every group)", given)
 		case s.kind == byLabel && by != ByTypeStatus:
-			why = fmt.Sprintf("groups of one type and status exist with --group-by type,status, not with --group-by %s", by)
+			why = fmt.Sprintf("groups of one type and status exist with --group-by type,status (or netns,type,status), not with --group-by %s", given)
 		case s.kind == byStatus && !by.status():
-			why = fmt.Sprintf("--group-by %s makes no groups by status", by)
+			why = fmt.Sprintf("--group-by %s makes no groups by status", given)
 		case s.kind == byType && !by.typ():
-			why = fmt.Sprintf("--group-by %s makes no groups by type", by)
+			why = fmt.Sprintf("--group-by %s makes no groups by type", given)
 		}
 		if why != "" {
 			return fmt.Errorf("%q names no group: %s", s.text, why)
@@ -145,9 +147,9 @@ func (th Thresholds) For(g Group) threshold.Range {
 func (s selector) names(g Group) bool {
 	switch s.kind {
 	case byLabel:
-		return g.By == ByTypeStatus && g.Type == s.typ && g.Status == s.state
+		return g.By&^withNetns == ByTypeStatus && g.Type == s.typ && g.Status == s.state
 	case byTotal:
-		return g.By == ByNone
+		return g.By&^withNetns == ByNone
 	case byStatus:
 		return g.By.status() && g.Status == s.state
 	}

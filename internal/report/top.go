@@ -19,15 +19,17 @@ func (r Report) scope(alertingOnly bool) top.Scope {
 	for _, g := range r.Groups {
 		s.Alerting = s.Alerting || alertingOnly && g.State != OK
 	}
+	// By type and status only: a socket does not say its namespace, so
+	// with --netns all the same group of every namespace is one here.
 	index := map[string]int{}
 	for _, g := range r.Groups {
-		if g.State != OK || !s.Alerting {
-			index[g.PerfLabel()] = len(s.Labels)
-			s.Labels = append(s.Labels, g.Label())
+		if _, dup := index[g.label()]; !dup && (g.State != OK || !s.Alerting) {
+			index[g.label()] = len(s.Labels)
+			s.Labels = append(s.Labels, strings.ReplaceAll(g.label(), "_", " "))
 		}
 	}
 	s.GroupOf = func(t collect.Type, st collect.Status) (int, bool) {
-		i, ok := index[Group{By: r.opts.GroupBy, Type: t, Status: st}.PerfLabel()]
+		i, ok := index[Group{By: r.opts.GroupBy, Type: t, Status: st}.label()]
 		return i, ok
 	}
 	return s

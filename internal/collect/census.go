@@ -1,0 +1,46 @@
+package collect
+
+import (
+	"context"
+
+	"github.com/network-connections/network-connections/internal/netns"
+)
+
+// Census is what --netns all counted, namespace by namespace.
+type Census struct {
+	Namespaces []netns.Namespace // counted, the checker's own first
+	Counts     []Counts          // of each counted namespace
+	NotCounted []NotCounted      // found but not counted, and why
+	Gone       int               // found, then gone before they were counted
+	Unreadable int               // processes whose namespace could not be read
+	Why        string            // why, for the first of them
+}
+
+// NotCounted is a namespace that was found and could not be counted.
+type NotCounted struct {
+	Namespace netns.Namespace
+	Err       string
+}
+
+// AllNetns counts in every network namespace of the host (--netns all):
+// Collect returns the sum, and leaves each namespace's counts in Census.
+type AllNetns struct {
+	Collector Collector
+	Census    Census
+}
+
+func (a *AllNetns) Name() string { return a.Collector.Name() }
+
+func (a *AllNetns) Collect(ctx context.Context, f Filter, sink Sink) (Counts, error) {
+	var sum Counts
+	var err error
+	a.Census, err = countAll(ctx, a.Collector, f, sink)
+	for _, c := range a.Census.Counts {
+		for t := range c {
+			for s, n := range c[t] {
+				sum[t][s] += n
+			}
+		}
+	}
+	return sum, err
+}

@@ -1,0 +1,121 @@
+package netns
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrGone: every way into the namespace had vanished (its container
+// stopped while the check ran).
+var ErrGone = errors.New("the namespace is gone")
+
+// ErrPrivilege: entering a network namespace needs CAP_SYS_ADMIN.
+var ErrPrivilege = errors.New("entering network namespaces needs CAP_SYS_ADMIN (and reading other users' /proc/PID/ns/net CAP_SYS_PTRACE): run it as root")
+
+// Enter moves the calling thread, which the caller has locked and never
+// unlocks, into the namespace: through a name that holds it, else through a
+// process inside, checking that the file is still this namespace (a pid can
+// be reused).
+func (ns Namespace) Enter(proc string) error {
+	var last error = ErrGone
+	try := func(path string) bool {
+		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			if !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.ESRCH) {
+				last = fmt.Errorf("%s: %w", path, err)
+			}
+			return false
+		}
+		defer unix.Close(fd)
+		var st unix.Stat_t
+		if unix.Fstat(fd, &st) != nil || st.Ino != ns.Inode {
+			return false
+		}
+		err = unix.Setns(fd, unix.CLONE_NEWNET)
+		if errors.Is(err, unix.EPERM) {
+			last = ErrPrivilege
+			return false
+		}
+		if err != nil {
+			last = fmt.Errorf("setns %s: %w", path, err)
+			return false
+		}
+		return true
+	}
+	for _, p := range ns.Named {
+		if try(p) {
+			return nil
+		}
+	}
+	for _, pid := range ns.Pids {
+		if try(filepath.Join(proc, strconv.Itoa(pid), "ns/net")) {
+			return nil
+		}
+		if last == ErrPrivilege {
+			break
+		}
+	}
+	return last
+}
+
+// CanEnter tells whether this process may enter network namespaces: it
+// enters its own, on a thread that then ends.
+func CanEnter(proc string) error {
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		fd, err := unix.Open(filepath.Join(proc, "thread-self/ns/net"), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			done <- err
+			return
+		}
+		defer unix.Close(fd)
+		if err := unix.Setns(fd, unix.CLONE_NEWNET); errors.Is(err, unix.EPERM) {
+			done <- ErrPrivilege
+		} else {
+			done <- err
+		}
+	}()
+	return <-done
+}
+
+// podNames names the pods' namespaces by their UTS hostname, which
+// Kubernetes sets to the pod's name: read on a thread that enters each UTS
+// namespace and then ends.
+func podNames(proc string, list []Namespace, pods []int) {
+	if len(pods) == 0 {
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		for _, i := range pods {
+			for _, pid := range list[i].Pids {
+				if h := hostname(filepath.Join(proc, strconv.Itoa(pid), "ns/uts")); h != "" {
+					list[i].Name, list[i].Perf = "pod "+h, "pod-"+PerfName(h)
+					break
+				}
+			}
+		}
+	}()
+	<-done
+}
+
+func hostname(path string) string {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return ""
+	}
+	defer unix.Close(fd)
+	var u unix.Utsname
+	if unix.Setns(fd, unix.CLONE_NEWUTS) != nil || unix.Uname(&u) != nil {
+		return ""
+	}
+	return unix.ByteSliceToString(u.Nodename[:])
+}

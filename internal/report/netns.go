@@ -1,0 +1,88 @@
+package report
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Namespaces is what the report tells of --netns all beyond the groups:
+// what was counted, and what was not and why.
+type Namespaces struct {
+	Counted    []NamespaceCount `json:"counted"`
+	NotCounted []NotCounted     `json:"not_counted"`
+	Gone       int              `json:"gone"`                 // ended before they were counted
+	Unreadable int              `json:"unreadable_processes"` // whose namespace could not be read
+	Why        string           `json:"unreadable_why,omitempty"`
+}
+
+// NamespaceCount is a counted namespace.
+type NamespaceCount struct {
+	Netns
+	Processes int `json:"processes"`
+	Sockets   int `json:"sockets"`
+}
+
+// NotCounted is a namespace found and not counted.
+type NotCounted struct {
+	Netns
+	Error string `json:"error"`
+}
+
+// The status line of a grouping by namespace names at most this many
+// groups, those that alert first; the rest go to the long output, up to
+// maxLongOutput bytes, and the perfdata up to maxPerfdata: with hundreds of
+// namespaces the whole would outgrow what cores keep (--format json has all).
+const (
+	statusLineGroups = 10
+	maxLongOutput    = 16 << 10
+	maxPerfdata      = 32 << 10
+)
+
+// statusOrder is the groups in the order the status line names them: by
+// namespace, those that alert first (CRITICAL, then WARNING), then by count;
+// otherwise as sorted, by count.
+func (r Report) statusOrder() []Group {
+	if !r.opts.GroupBy.netns() {
+		return r.Groups
+	}
+	gs := append([]Group(nil), r.Groups...)
+	rank := func(s State) int { return [...]int{OK: 0, Unknown: 1, Warning: 2, Critical: 3}[s] }
+	sort.SliceStable(gs, func(i, j int) bool { return rank(gs[i].State) > rank(gs[j].State) })
+	return gs
+}
+
+// netnsMessage is the status line's word on namespaces not counted.
+func (n *Namespaces) netnsMessage() string {
+	if n == nil || len(n.NotCounted) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d of %d network namespaces not counted (see the long output)", len(n.NotCounted), len(n.NotCounted)+len(n.Counted))
+}
+
+// netnsLines is the long output on namespaces: how many were counted, then
+// each one not counted and why, and the processes whose namespace could not
+// be read.
+func (n *Namespaces) netnsLines(verbose int) []string {
+	if n == nil {
+		return nil
+	}
+	var lines []string
+	if verbose > 0 || len(n.NotCounted) > 0 || n.Unreadable > 0 {
+		line := fmt.Sprintf("network namespaces: %d counted", len(n.Counted))
+		if len(n.NotCounted) > 0 {
+			line += fmt.Sprintf(", %d not counted", len(n.NotCounted))
+		}
+		if n.Gone > 0 {
+			line += fmt.Sprintf(", %d gone while counted (their containers stopped)", n.Gone)
+		}
+		lines = append(lines, line)
+	}
+	for _, nc := range n.NotCounted {
+		lines = append(lines, fmt.Sprintf("not counted: %s: %s", nc.Name, nc.Error))
+	}
+	if n.Unreadable > 0 {
+		lines = append(lines, fmt.Sprintf("not read: the network namespace of %d processes (%s): in another user namespace, or another user's without CAP_SYS_PTRACE; their sockets are counted only where another process shares their namespace",
+			n.Unreadable, n.Why))
+	}
+	return lines
+}
