@@ -68,6 +68,9 @@ func ParseCgroup(text string) (Container, bool) {
 
 func parsePath(path string) (Container, bool) {
 	elems := strings.Split(strings.Trim(path, "/"), "/")
+	if len(elems) > 1 && elems[len(elems)-1] == "container" {
+		elems = elems[:len(elems)-1] // podman's split cgroups: <scope>/container
+	}
 	last := elems[len(elems)-1]
 	var c Container
 	for _, p := range scopePrefixes {

@@ -274,7 +274,8 @@ func (r Report) Message() string {
 		}
 		b.WriteByte('.')
 	}
-	groups := r.statusOrder()
+	order := r.statusOrder()
+	groups := order
 	if r.opts.GroupBy.netns() && len(groups) > statusLineGroups {
 		groups = groups[:statusLineGroups]
 	}
@@ -286,6 +287,21 @@ func (r Report) Message() string {
 	}
 	if more := len(r.Groups) - len(groups); more > 0 {
 		fmt.Fprintf(&b, ", and %d more groups", more)
+		var alerting []string
+		for _, s := range []State{Critical, Warning} {
+			n := 0
+			for _, g := range order[len(groups):] {
+				if g.State == s {
+					n++
+				}
+			}
+			if n > 0 {
+				alerting = append(alerting, fmt.Sprintf("%d %s", n, s))
+			}
+		}
+		if len(alerting) > 0 {
+			fmt.Fprintf(&b, " (%s)", strings.Join(alerting, ", "))
+		}
 	}
 	for _, m := range []string{r.Entities.entityMessage(), r.Netns.netnsMessage()} {
 		if m != "" {
