@@ -76,7 +76,18 @@ func holder(t *testing.T, name string, pairs int) (pid, port int) {
 			t.Fatal(err)
 		}
 	}
-	cmd := exec.Command(path)
+	return startHolder(t, exec.Command(path), pairs)
+}
+
+// holderIn starts a socket holder under a wrapper: wrap's command runs
+// "$@", the holder, as its last step (exec), so the pid is the holder's.
+func holderIn(t *testing.T, wrap string, pairs int) (pid, port int) {
+	t.Helper()
+	return startHolder(t, exec.Command("sh", "-c", wrap+` "$@"`, "sh", os.Args[0]), pairs)
+}
+
+func startHolder(t *testing.T, cmd *exec.Cmd, pairs int) (pid, port int) {
+	t.Helper()
 	cmd.Env = append(os.Environ(), fmt.Sprintf("NC_HOLD_PAIRS=%d", pairs))
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()

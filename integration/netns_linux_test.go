@@ -17,6 +17,12 @@ import (
 // perfdata labels; filter is an ss filter expression, such as "sport = :80".
 func ssCounts(t *testing.T, filter ...string) map[string]int {
 	t.Helper()
+	return ssCountsIn(t, "", filter...)
+}
+
+// ssCountsIn is ssCounts run in the namespace at nsPath ("" for this one).
+func ssCountsIn(t *testing.T, nsPath string, filter ...string) map[string]int {
+	t.Helper()
 	states := map[string]string{
 		"ESTAB": "ESTABLISHED", "SYN-SENT": "SYN_SENT", "SYN-RECV": "SYN_RECV",
 		"FIN-WAIT-1": "FIN_WAIT1", "FIN-WAIT-2": "FIN_WAIT2", "TIME-WAIT": "TIME_WAIT",
@@ -27,7 +33,11 @@ func ssCounts(t *testing.T, filter ...string) map[string]int {
 	for _, q := range []struct{ proto, flags string }{{"tcp", "-tan"}, {"udp", "-uan"}} {
 		// Both families in one run: ss -4/-6 reject a filter on the other
 		// family's addresses, and an IPv4 prefix also matches IPv4-mapped ones.
-		out, err := exec.Command("ss", append([]string{"-H", q.flags}, filter...)...).Output()
+		args := append([]string{"ss", "-H", q.flags}, filter...)
+		if nsPath != "" {
+			args = append([]string{"nsenter", "--net=" + nsPath}, args...)
+		}
+		out, err := exec.Command(args[0], args[1:]...).Output()
 		if err != nil {
 			t.Fatalf("ss %s %q: %v", q.flags, filter, err)
 		}
