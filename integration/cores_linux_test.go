@@ -19,35 +19,41 @@ type coreResult struct {
 	state  int
 	output string
 	perf   string // as the core parsed and stored it
+	long   string // Nagios' long output (Icinga 2 keeps it in output)
 }
 
-// coreServices are the services both cores run on the namespace's socket
-// mix (see socketMix), and what each core must record for them.
-var coreServices = []struct {
+// coreService is a service that a core runs, and what it must record.
+type coreService struct {
 	name              string
 	types, statuses   []string
 	warning, critical string
 	icinga2, nagios4  coreResult
 	icingaVars        string // more variables, as Icinga 2 config
 	nagiosOptions     string // the same as options
-}{
+	// check, when set, judges what a core recorded instead of icinga2 and nagios4.
+	check func(t *testing.T, core string, got coreResult)
+}
+
+// coreServices are the services both cores run on the namespace's socket
+// mix (see socketMix), and what each core must record for them.
+var coreServices = []coreService{
 	{"ok", []string{"tcp"}, []string{"listen"}, "10", "",
-		coreResult{0, "tcp LISTEN: 3", "tcp_LISTEN=3;10;;0"},
-		coreResult{0, "tcp LISTEN: 3", "'tcp_LISTEN'=3;10;;0"}, "", ""},
+		coreResult{0, "tcp LISTEN: 3", "tcp_LISTEN=3;10;;0", ""},
+		coreResult{0, "tcp LISTEN: 3", "'tcp_LISTEN'=3;10;;0", ""}, "", "", nil},
 	{"warning", []string{"tcp", "tcp6"}, []string{"established"}, "5", "20",
-		coreResult{1, "tcp ESTABLISHED: 10 [WARNING], tcp6 ESTABLISHED: 3", "tcp_ESTABLISHED=10;5;20;0 tcp6_ESTABLISHED=3;5;20;0"},
-		coreResult{1, "tcp ESTABLISHED: 10 [WARNING], tcp6 ESTABLISHED: 3", "'tcp_ESTABLISHED'=10;5;20;0 'tcp6_ESTABLISHED'=3;5;20;0"}, "", ""},
+		coreResult{1, "tcp ESTABLISHED: 10 [WARNING], tcp6 ESTABLISHED: 3", "tcp_ESTABLISHED=10;5;20;0 tcp6_ESTABLISHED=3;5;20;0", ""},
+		coreResult{1, "tcp ESTABLISHED: 10 [WARNING], tcp6 ESTABLISHED: 3", "'tcp_ESTABLISHED'=10;5;20;0 'tcp6_ESTABLISHED'=3;5;20;0", ""}, "", "", nil},
 	{"critical", nil, []string{"close_wait", "fin_wait2"}, "30:40", "@1:5",
-		coreResult{2, "tcp CLOSE WAIT: 3 [CRITICAL], tcp FIN WAIT2: 3 [CRITICAL]", "tcp_CLOSE_WAIT=3;30:40;@1:5;0 tcp_FIN_WAIT2=3;30:40;@1:5;0"},
-		coreResult{2, "tcp CLOSE WAIT: 3 [CRITICAL], tcp FIN WAIT2: 3 [CRITICAL]", "'tcp_CLOSE_WAIT'=3;30:40;@1:5;0 'tcp_FIN_WAIT2'=3;30:40;@1:5;0"}, "", ""},
+		coreResult{2, "tcp CLOSE WAIT: 3 [CRITICAL], tcp FIN WAIT2: 3 [CRITICAL]", "tcp_CLOSE_WAIT=3;30:40;@1:5;0 tcp_FIN_WAIT2=3;30:40;@1:5;0", ""},
+		coreResult{2, "tcp CLOSE WAIT: 3 [CRITICAL], tcp FIN WAIT2: 3 [CRITICAL]", "'tcp_CLOSE_WAIT'=3;30:40;@1:5;0 'tcp_FIN_WAIT2'=3;30:40;@1:5;0", ""}, "", "", nil},
 	{"unknown", nil, nil, "abc", "",
-		coreResult{3, `UNKNOWN: --warning: range "abc": end "abc" is not a number`, ""},
-		coreResult{3, `UNKNOWN: --warning: range "abc": end "abc" is not a number`, ""}, "", ""},
+		coreResult{3, `UNKNOWN: --warning: range "abc": end "abc" is not a number`, "", ""},
+		coreResult{3, `UNKNOWN: --warning: range "abc": end "abc" is not a number`, "", ""}, "", "", nil},
 	{"selectors", []string{"tcp"}, []string{"established", "listen"}, "", "",
-		coreResult{1, "ESTABLISHED: 10, LISTEN: 3 [WARNING]", "ESTABLISHED=10;20;;0 LISTEN=3;2;;0"},
-		coreResult{1, "ESTABLISHED: 10, LISTEN: 3 [WARNING]", "'ESTABLISHED'=10;20;;0 'LISTEN'=3;2;;0"},
+		coreResult{1, "ESTABLISHED: 10, LISTEN: 3 [WARNING]", "ESTABLISHED=10;20;;0 LISTEN=3;2;;0", ""},
+		coreResult{1, "ESTABLISHED: 10, LISTEN: 3 [WARNING]", "'ESTABLISHED'=10;20;;0 'LISTEN'=3;2;;0", ""},
 		"vars.network_connections_warning = [ \"listen=2\", \"20\" ]\n  vars.network_connections_group_by = \"status\"\n",
-		"-w listen=2 -w 20 --group-by status"},
+		"-w listen=2 -w 20 --group-by status", nil},
 }
 
 // startCore starts a daemon in its own directory and stops it, by the pid
@@ -123,6 +129,13 @@ func TestMonitoringCores(t *testing.T) {
 		return
 	}
 	socketMix(t)
+	plugins := pluginsDir(t)
+	t.Run("icinga2", func(t *testing.T) { testIcinga2(t, repo, plugins, coreServices, true) })
+	t.Run("nagios4", func(t *testing.T) { testNagios4(t, repo, plugins, coreServices) })
+}
+
+// pluginsDir is a directory with the plugin under its names.
+func pluginsDir(t *testing.T) string {
 	plugins := t.TempDir()
 	data, err := os.ReadFile(binary)
 	if err != nil {
@@ -136,11 +149,27 @@ func TestMonitoringCores(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	t.Run("icinga2", func(t *testing.T) { testIcinga2(t, repo, plugins) })
-	t.Run("nagios4", func(t *testing.T) { testNagios4(t, repo, plugins) })
+	return plugins
 }
 
-func testIcinga2(t *testing.T, repo, plugins string) {
+// judge compares what a core recorded with what the service wants.
+func (s coreService) judge(t *testing.T, core string, got coreResult, ok bool) {
+	t.Helper()
+	want := s.icinga2
+	if core == "nagios4" {
+		want = s.nagios4
+	}
+	switch {
+	case !ok:
+		t.Errorf("service %s: %s recorded no result", s.name, core)
+	case s.check != nil:
+		s.check(t, core, got)
+	case got != want:
+		t.Errorf("service %s: %s recorded %+v, want %+v", s.name, core, got, want)
+	}
+}
+
+func testIcinga2(t *testing.T, repo, plugins string, services []coreService, windows bool) {
 	icinga2 := need(t, "icinga2", "icinga2-bin")
 	dir := t.TempDir()
 	for _, d := range []string{"data", "log", "cache", "spool/tmp", "run", "perf"} {
@@ -160,7 +189,7 @@ func testIcinga2(t *testing.T, repo, plugins string) {
 		}
 		return "[ " + strings.Join(q, ", ") + " ]"
 	}
-	for _, s := range coreServices {
+	for _, s := range services {
 		fmt.Fprintf(&conf, "object Service %q {\n  host_name = \"test\"\n  check_command = \"network-connections\"\n  check_interval = 1s\n  retry_interval = 1s\n", s.name)
 		if s.types != nil {
 			fmt.Fprintf(&conf, "  vars.network_connections_conn_type = %s\n", icingaArray(s.types))
@@ -177,11 +206,14 @@ func testIcinga2(t *testing.T, repo, plugins string) {
 		}
 		fmt.Fprintf(&conf, "}\n")
 	}
-	// The Windows command, with the "ok" service's variables.
-	fmt.Fprintf(&conf, "object Service \"windows-command\" {\n  host_name = \"test\"\n  check_command = \"network-connections-windows\"\n  check_interval = 1s\n  retry_interval = 1s\n"+
-		"  vars.network_connections_conn_type = [ \"tcp\" ]\n  vars.network_connections_conn_status = [ \"listen\" ]\n  vars.network_connections_warning = \"10\"\n}\n")
-	names := []string{"windows-command"}
-	for _, s := range coreServices {
+	var names []string
+	if windows {
+		// The Windows command, with the "ok" service's variables.
+		fmt.Fprintf(&conf, "object Service \"windows-command\" {\n  host_name = \"test\"\n  check_command = \"network-connections-windows\"\n  check_interval = 1s\n  retry_interval = 1s\n"+
+			"  vars.network_connections_conn_type = [ \"tcp\" ]\n  vars.network_connections_conn_status = [ \"listen\" ]\n  vars.network_connections_warning = \"10\"\n}\n")
+		names = append(names, "windows-command")
+	}
+	for _, s := range services {
 		names = append(names, s.name)
 	}
 	confFile := filepath.Join(dir, "icinga2.conf")
@@ -212,12 +244,11 @@ func testIcinga2(t *testing.T, repo, plugins string) {
 	stopCore(t, cmd) // Icinga 2 writes its state file on the way out.
 
 	results := readIcingaState(t, filepath.Join(dir, "data", "icinga2.state"))
-	for _, s := range coreServices {
-		if got, ok := results["test!"+s.name]; !ok || got != s.icinga2 {
-			t.Errorf("service %s: icinga2 recorded %+v, want %+v", s.name, got, s.icinga2)
-		}
+	for _, s := range services {
+		got, ok := results["test!"+s.name]
+		s.judge(t, "icinga2", got, ok)
 	}
-	if got, want := results["test!windows-command"], coreServices[0].icinga2; got != want {
+	if got, want := results["test!windows-command"], coreServices[0].icinga2; windows && got != want {
 		t.Errorf("service windows-command: icinga2 recorded %+v, want %+v", got, want)
 	}
 }
@@ -252,14 +283,14 @@ func readIcingaState(t *testing.T, path string) map[string]coreResult {
 			t.Fatal(err)
 		}
 		if cr := obj.Update.LastCheckResult; obj.Type == "Service" && cr != nil {
-			results[obj.Name] = coreResult{int(cr.State), cr.Output, strings.Join(cr.PerformanceData, " ")}
+			results[obj.Name] = coreResult{int(cr.State), cr.Output, strings.Join(cr.PerformanceData, " "), ""}
 		}
 		b = rest[size+1:]
 	}
 	return results
 }
 
-func testNagios4(t *testing.T, repo, plugins string) {
+func testNagios4(t *testing.T, repo, plugins string, services []coreService) {
 	nagios4 := need(t, "nagios4", "nagios4-core")
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "checkresults"), 0o755)
@@ -330,7 +361,7 @@ define host {
     contacts              nobody
 }
 `
-	for _, s := range coreServices {
+	for _, s := range services {
 		var opts []string
 		for _, v := range s.types {
 			opts = append(opts, "--conn-type "+v)
@@ -369,7 +400,7 @@ define host {
 	var results map[string]coreResult
 	waitFor(t, "check result for every service", p("daemon.log"), func() bool {
 		results = readNagiosStatus(p("status.dat"))
-		for _, s := range coreServices {
+		for _, s := range services {
 			if _, ok := results[s.name]; !ok {
 				return false
 			}
@@ -377,10 +408,9 @@ define host {
 		return true
 	})
 	stopCore(t, cmd)
-	for _, s := range coreServices {
-		if got := results[s.name]; got != s.nagios4 {
-			t.Errorf("service %s: nagios4 recorded %+v, want %+v", s.name, got, s.nagios4)
-		}
+	for _, s := range services {
+		got, ok := results[s.name]
+		s.judge(t, "nagios4", got, ok)
 	}
 }
 
@@ -400,7 +430,7 @@ func readNagiosStatus(path string) map[string]coreResult {
 			continue
 		}
 		state, _ := strconv.Atoi(fields["current_state"])
-		results[fields["service_description"]] = coreResult{state, fields["plugin_output"], fields["performance_data"]}
+		results[fields["service_description"]] = coreResult{state, fields["plugin_output"], fields["performance_data"], fields["long_plugin_output"]}
 	}
 	return results
 }

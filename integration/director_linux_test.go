@@ -165,9 +165,9 @@ object PerfdataWriter "perfdata" {
 	stopCore(t, core)
 	results := readIcingaState(t, filepath.Join(conf, "data", "icinga2.state"))
 	want := map[string]coreResult{
-		"test!plain":      {0, "tcp6 ESTABLISHED: 3, tcp6 LISTEN: 2", "tcp6_ESTABLISHED=3;;;0 tcp6_LISTEN=2;;;0"},
-		"test!thresholds": {1, "tcp6 ESTABLISHED: 3 [WARNING]", "tcp6_ESTABLISHED=3;2;5;0"},
-		"test!lists":      {0, "udp NONE: 2, udp6 NONE: 1", "udp_NONE=2;;;0 udp6_NONE=1;;;0"},
+		"test!plain":      {0, "tcp6 ESTABLISHED: 3, tcp6 LISTEN: 2", "tcp6_ESTABLISHED=3;;;0 tcp6_LISTEN=2;;;0", ""},
+		"test!thresholds": {1, "tcp6 ESTABLISHED: 3 [WARNING]", "tcp6_ESTABLISHED=3;2;5;0", ""},
+		"test!lists":      {0, "udp NONE: 2, udp6 NONE: 1", "udp_NONE=2;;;0 udp6_NONE=1;;;0", ""},
 	}
 	for name, w := range want {
 		if got := results[name]; got != w {

@@ -156,8 +156,8 @@ object Service "agent-critical" { import "on-agent"; vars.network_connections_co
 	agentCmd := startCore(t, agentDir, agentArgv...)
 	masterCmd := startCore(t, masterDir, masterArgv...)
 	want := map[string]coreResult{
-		"agent!agent-ok":       {0, "tcp ESTABLISHED: 5, tcp LISTEN: 1", "tcp_ESTABLISHED=5;10;;0 tcp_LISTEN=1;10;;0"},
-		"agent!agent-critical": {2, "tcp ESTABLISHED: 5 [CRITICAL]", "tcp_ESTABLISHED=5;;3;0"},
+		"agent!agent-ok":       {0, "tcp ESTABLISHED: 5, tcp LISTEN: 1", "tcp_ESTABLISHED=5;10;;0 tcp_LISTEN=1;10;;0", ""},
+		"agent!agent-critical": {2, "tcp ESTABLISHED: 5 [CRITICAL]", "tcp_ESTABLISHED=5;;3;0", ""},
 	}
 	t.Cleanup(func() {
 		if t.Failed() {

@@ -23,6 +23,13 @@ func Inside() bool { return os.Getenv(envName) != "" }
 // root or the tools.
 func Enter(t *testing.T, env ...string) bool {
 	t.Helper()
+	return EnterWith(t, nil, env...)
+}
+
+// EnterWith is Enter with more unshare options: "-p", "-f",
+// "--mount-proc" also keep the test's processes (and its /run) its own.
+func EnterWith(t *testing.T, unshare []string, env ...string) bool {
+	t.Helper()
 	if os.Getenv(envName) == t.Name() {
 		if out, err := exec.Command("ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
 			t.Fatalf("ip link set lo up: %v: %s", err, out)
@@ -37,7 +44,7 @@ func Enter(t *testing.T, env ...string) bool {
 			t.Skipf("needs %s: apt-get install util-linux iproute2 (make deps does)", tool)
 		}
 	}
-	args := []string{"-n", os.Args[0], "-test.run=^" + regexp.QuoteMeta(t.Name()) + "$", "-test.count=1"}
+	args := append(append([]string{}, unshare...), "-n", os.Args[0], "-test.run=^"+regexp.QuoteMeta(t.Name())+"$", "-test.count=1")
 	if testing.Verbose() {
 		args = append(args, "-test.v")
 	}

@@ -1,0 +1,126 @@
+package integration
+
+import (
+	"fmt"
+	"os/exec"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/network-connections/network-connections/internal/netnstest"
+)
+
+// manyNamespaces makes n named network namespaces (ip netns add), each
+// with a TCP listener and a UDP socket that this process holds; the
+// namespace at index crit gets two listeners more.
+func manyNamespaces(t *testing.T, n, crit int) {
+	t.Helper()
+	var fds []int
+	t.Cleanup(func() {
+		for _, fd := range fds {
+			syscall.Close(fd)
+		}
+	})
+	for i := range n {
+		name := fmt.Sprintf("nc-many-%03d", i)
+		if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+			t.Fatalf("ip netns add %s: %v: %s", name, err, out)
+		}
+		t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
+	}
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		for i := range n {
+			err := func() error {
+				ns, err := syscall.Open(fmt.Sprintf("/run/netns/nc-many-%03d", i), syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+				if err != nil {
+					return err
+				}
+				defer syscall.Close(ns)
+				if err := unix.Setns(ns, unix.CLONE_NEWNET); err != nil {
+					return err
+				}
+				listeners := 1
+				if i == crit {
+					listeners = 3
+				}
+				for l := range listeners + 1 {
+					typ := syscall.SOCK_STREAM
+					if l == listeners {
+						typ = syscall.SOCK_DGRAM
+					}
+					fd, err := syscall.Socket(syscall.AF_INET, typ|syscall.SOCK_CLOEXEC, 0)
+					if err != nil {
+						return err
+					}
+					fds = append(fds, fd)
+					if err := syscall.Bind(fd, &syscall.SockaddrInet4{Port: 5000 + l}); err != nil {
+						return err
+					}
+					if typ == syscall.SOCK_STREAM {
+						if err := syscall.Listen(fd, 1); err != nil {
+							return err
+						}
+					}
+				}
+				return nil
+			}()
+			if err != nil {
+				done <- fmt.Errorf("namespace %d: %w", i, err)
+				return
+			}
+		}
+		done <- nil
+	}()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCoresManyNamespaces: Icinga 2 and Nagios 4 run --netns all over 500
+// namespaces (1000 groups), and record what the plugin printed: the status
+// line naming the one that alerts first, every perfdata item the plugin
+// printed (all, or as many as its bound allows, and said), the long output
+// to its end.
+// In a PID and mount namespace of its own, so that the namespaces are the
+// test's alone.
+func TestCoresManyNamespaces(t *testing.T) {
+	if !netnstest.EnterWith(t, []string{"-p", "-f", "--mount-proc"}, "NC_BINARY="+binary) {
+		return
+	}
+	const n, crit = 500, 250
+	manyNamespaces(t, n, crit)
+	args := []string{"--netns", "all", "--group-by", "netns,type,status", "-c", "tcp_listen=2"}
+	stdout, stderr, code := runBinary(t, args...)
+	first, long, _ := strings.Cut(stdout, "\n")
+	text, perf, _ := strings.Cut(first, "|")
+	long = strings.TrimSuffix(long, "\n")
+	lines := strings.Split(long, "\n")
+	items := strings.Fields(perf)
+	if code != 2 || stderr != "" || !strings.HasPrefix(text, fmt.Sprintf("nc-many-%03d tcp LISTEN: 3 [CRITICAL], ", crit)) ||
+		!strings.Contains(text, "and 990 more groups") || len(items) != 2*n && !strings.HasPrefix(lines[len(lines)-1], "perfdata: the ") {
+		t.Fatalf("exit %d, stderr %q, want 2 naming nc-many-%03d first, the rest said:\n%.3000s", code, stderr, crit, stdout)
+	}
+	t.Logf("%d bytes: status line %d, %d perfdata items, %d lines of long output", len(stdout), len(text), len(items), len(lines))
+	last := lines[len(lines)-1]
+	check := func(t *testing.T, core string, got coreResult) {
+		output := got.output
+		if core == "nagios4" {
+			output += "\n" + strings.ReplaceAll(got.long, `\n`, "\n")
+		}
+		recorded := strings.Fields(got.perf)
+		if got.state != 2 || !strings.HasPrefix(output, text) || !strings.HasSuffix(strings.TrimSpace(output), last) || len(recorded) != len(items) {
+			t.Errorf("%s recorded state %d, %d of %d perfdata items, output ending %q; want the plugin's %q ... %q",
+				core, got.state, len(recorded), len(items), output[max(0, len(output)-200):], text[:min(80, len(text))], last)
+		}
+	}
+	services := []coreService{{name: "netns-all", nagiosOptions: strings.Join(args[:4], " "), critical: "tcp_listen=2",
+		icingaVars: "vars.network_connections_netns = \"all\"\n  vars.network_connections_group_by = \"netns,type,status\"\n", check: check}}
+	plugins := pluginsDir(t)
+	t.Run("icinga2", func(t *testing.T) { testIcinga2(t, repo, plugins, services, false) })
+	t.Run("nagios4", func(t *testing.T) { testNagios4(t, repo, plugins, services) })
+}
