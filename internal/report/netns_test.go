@@ -46,7 +46,7 @@ func TestGoldenNetns(t *testing.T) {
 	}
 	notCounted := &Namespaces{Counted: []NamespaceCount{{Netns: Netns{Name: "host", Perf: "host", Inode: 1}, Processes: 80, Sockets: 12}},
 		NotCounted: []NotCounted{{Netns: Netns{Name: "pid 77 (sleep)", Perf: "pid-77-sleep", Inode: 2}, Error: "/proc/77/ns/net: permission denied"}},
-		Gone: 1, Unreadable: 3, Why: "stat /proc/1/ns/net: permission denied"}
+		Gone:       1, Unreadable: 3, Why: "stat /proc/1/ns/net: permission denied"}
 	for _, tt := range []struct {
 		name     string
 		parts    []Part
