@@ -1,0 +1,226 @@
+package integration
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/network-connections/network-connections/internal/netnstest"
+)
+
+// fillNamespace enters the named namespace on a thread of its own and opens
+// pairs connected loopback TCP sockets, their listener and one UDP socket
+// there, held by this process.
+func fillNamespace(t *testing.T, name string, pairs int) []int {
+	t.Helper()
+	var fds []int
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		done <- func() error {
+			ns, err := unix.Open("/run/netns/"+name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				return err
+			}
+			defer unix.Close(ns)
+			if err := unix.Setns(ns, unix.CLONE_NEWNET); err != nil {
+				return err
+			}
+			l, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+			if err != nil {
+				return err
+			}
+			fds = append(fds, l)
+			lo := &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: 7000}
+			if err := unix.Bind(l, lo); err != nil {
+				return err
+			}
+			if err := unix.Listen(l, pairs+1); err != nil {
+				return err
+			}
+			for range pairs {
+				c, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+				if err != nil {
+					return err
+				}
+				fds = append(fds, c)
+				if err := unix.Connect(c, lo); err != nil {
+					return err
+				}
+				s, _, err := unix.Accept4(l, unix.SOCK_CLOEXEC)
+				if err != nil {
+					return err
+				}
+				fds = append(fds, s)
+			}
+			u, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+			if err != nil {
+				return err
+			}
+			fds = append(fds, u)
+			return unix.Bind(u, &unix.SockaddrInet4{Port: 7001})
+		}()
+	}()
+	if err := <-done; err != nil {
+		t.Fatalf("filling %s: %v", name, err)
+	}
+	return fds
+}
+
+// TestBenchNetns is `make bench`'s part on --netns all: 200 namespaces,
+// empty, then of 50 sockets each, then with 100k sockets in one more;
+// timed in one run against the floor (setns and the fewest dumps in each),
+// the loop an admin writes (nsenter -n -t PID ss -tan) and cAdvisor's way
+// (/proc/PID/net/{tcp,tcp6,udp,udp6} in each). In PID and mount namespaces
+// of its own, so that the namespaces counted are the benchmark's alone.
+func TestBenchNetns(t *testing.T) {
+	if os.Getenv("NC_BENCH") == "" {
+		t.Skip("set NC_BENCH=1 (make bench) to run the benchmark")
+	}
+	if !netnstest.EnterWith(t, []string{"-p", "-f", "--mount-proc"}, "NC_BINARY="+binary) {
+		if table, err := os.ReadFile(benchNetnsTable()); err == nil {
+			fmt.Print(string(table))
+		}
+		return
+	}
+	need(t, "nsenter", "util-linux")
+	floor := filepath.Join(t.TempDir(), "floor")
+	if out, err := exec.Command("go", "build", "-o", floor, "./floor").CombinedOutput(); err != nil {
+		t.Fatalf("build the floor: %v\n%s", err, out)
+	}
+	widePorts(t)
+	const n = 200
+	var pids []string
+	var fds []int
+	t.Cleanup(func() {
+		for _, fd := range fds {
+			syscall.Close(fd)
+		}
+	})
+	for i := range n {
+		name := fmt.Sprintf("bench-%03d", i)
+		for _, argv := range [][]string{{"ip", "netns", "add", name}, {"ip", "-n", name, "link", "set", "lo", "up"}} {
+			if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
+				t.Fatalf("%q: %v: %s", argv, err, out)
+			}
+		}
+		t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
+		// A process in each, as a container has: what nsenter -t and
+		// /proc/PID/net need.
+		sleep := exec.Command("ip", "netns", "exec", name, "sleep", "3600")
+		if err := sleep.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { sleep.Process.Kill(); sleep.Wait() })
+		pids = append(pids, fmt.Sprint(sleep.Process.Pid))
+	}
+	time.Sleep(200 * time.Millisecond) // the sleeps in their namespaces
+
+	cmds := []struct {
+		key, name string
+		argv      []string
+		runs      int
+	}{
+		{"ours", "network-connections --netns all", []string{binary, "--netns", "all"}, 9},
+		{"ours grouped", "network-connections --netns all --group-by netns,status", []string{binary, "--netns", "all", "--group-by", "netns,status"}, 9},
+		{"floor", "floor: setns and 3 dumps in each namespace", []string{floor, "netns"}, 9},
+		{"procnet", "cAdvisor's way: /proc/PID/net/{tcp,tcp6,udp,udp6} each", append([]string{floor, "procnet"}, pids...), 5},
+		{"nsenter", "for each pid: nsenter -n -t PID ss -tan", []string{"sh", "-c", "for p in " + strings.Join(pids, " ") + "; do nsenter -n -t $p ss -tan; done >/dev/null"}, 3},
+	}
+	var b strings.Builder
+	host, _ := os.Hostname()
+	fmt.Fprintf(&b, "\nnetwork-connections --netns all benchmark, %s, %d CPUs, %s\n", host, numCPU(), time.Now().UTC().Format("2006-01-02"))
+	fmt.Fprintf(&b, "%s, Linux %s, net.ipv4.tcp_child_ehash_entries %s\n", cpuModel(), kernelRelease(), sysctl("net.ipv4.tcp_child_ehash_entries"))
+	fmt.Fprintf(&b, "wall: median of N runs; peak RSS: one more run under GNU time\n\n")
+	fmt.Fprintf(&b, "%-34s %-56s %4s %10s %9s\n", "namespaces", "command", "N", "wall", "peak RSS")
+	wall := map[string]map[string]time.Duration{}
+	var rssMax int64
+	measure := func(phase string) {
+		for _, c := range cmds {
+			var walls []time.Duration
+			for range c.runs {
+				cmd := exec.Command(c.argv[0], c.argv[1:]...)
+				start := time.Now()
+				out, err := cmd.Output()
+				if err != nil && cmd.ProcessState.ExitCode() > 2 {
+					t.Fatalf("%s: %v: %s", c.name, err, out)
+				}
+				walls = append(walls, time.Since(start))
+			}
+			_, rss := peakRSS(t, c.argv)
+			if strings.HasPrefix(c.key, "ours") {
+				rssMax = max(rssMax, rss)
+			}
+			slices.Sort(walls)
+			if wall[c.key] == nil {
+				wall[c.key] = map[string]time.Duration{}
+			}
+			wall[c.key][phase] = walls[len(walls)/2]
+			fmt.Fprintf(&b, "%-34s %-56s %4d %8.1fms %6.1fMiB\n", phase, c.name, c.runs, ms(walls[len(walls)/2]), float64(rss)/1024)
+		}
+		fmt.Fprintln(&b)
+	}
+	// The cost of a namespace that holds nothing: this one alone, then 200
+	// empty ones more.
+	own := []string{binary, "--netns", "all"}
+	var alone []time.Duration
+	for range 9 {
+		cmd := exec.Command(own[0], own[1:]...)
+		// The namespaces are there; the single-namespace check is the baseline.
+		cmd.Args = []string{binary}
+		start := time.Now()
+		cmd.Run()
+		alone = append(alone, time.Since(start))
+	}
+	slices.Sort(alone)
+	measure("200 empty")
+	for i := range n {
+		fds = append(fds, fillNamespace(t, fmt.Sprintf("bench-%03d", i), 24)...)
+	}
+	measure("200 x 50 sockets")
+	var total int
+	for total < 100000 {
+		pairs := min(holdPairs, (100000-total)/2)
+		holder(t, "", pairs)
+		total += 2*pairs + 1
+	}
+	measure("200 x 50 + this one 100k")
+
+	// Every socket counted: 200 x 50 and the holders'.
+	want := fmt.Sprintf("'tcp_ESTABLISHED'=%d;;;0", n*48+total-total%2-2*((total+holdPairs*2)/(holdPairs*2+1)))
+	out, _ := exec.Command(binary, "--netns", "all", "--conn-type", "tcp", "--conn-status", "established").Output()
+	t.Logf("check: %s (want about %s)", strings.TrimSpace(string(out)), want)
+
+	at := func(key, phase string) time.Duration { return wall[key][phase] }
+	empty := (at("ours", "200 empty") - alone[len(alone)/2]) / n
+	fmt.Fprintf(&b, "per empty namespace (--netns all over 200 empty, less the plain check): %.2f ms\n", ms(empty))
+	for _, phase := range []string{"200 x 50 sockets", "200 x 50 + this one 100k"} {
+		fmt.Fprintf(&b, "%s:\n", phase)
+		fmt.Fprintf(&b, "  ours / floor:                %.2f (target <= 1.2)\n", ratio(at("ours", phase), at("floor", phase)))
+		fmt.Fprintf(&b, "  nsenter + ss loop / ours:    %.1f (target >= 10 on the 200 small ones)\n", ratio(at("nsenter", phase), at("ours", phase)))
+		fmt.Fprintf(&b, "  cAdvisor's /proc way / ours: %.1f\n", ratio(at("procnet", phase), at("ours", phase)))
+	}
+	fmt.Fprintf(&b, "peak RSS of ours: %.1f MiB (target < 20)\n", float64(rssMax)/1024)
+	if err := os.WriteFile(benchNetnsTable(), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func benchNetnsTable() string { return filepath.Join(os.TempDir(), "network-connections-bench-netns.txt") }
+
+func sysctl(name string) string {
+	b, err := os.ReadFile("/proc/sys/" + strings.ReplaceAll(name, ".", "/"))
+	if err != nil {
+		return "(not in this kernel)"
+	}
+	return strings.TrimSpace(string(b))
+}
