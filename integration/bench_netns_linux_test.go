@@ -215,7 +215,9 @@ func TestBenchNetns(t *testing.T) {
 	}
 }
 
-func benchNetnsTable() string { return filepath.Join(os.TempDir(), "network-connections-bench-netns.txt") }
+func benchNetnsTable() string {
+	return filepath.Join(os.TempDir(), "network-connections-bench-netns.txt")
+}
 
 func sysctl(name string) string {
 	b, err := os.ReadFile("/proc/sys/" + strings.ReplaceAll(name, ".", "/"))
