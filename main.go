@@ -135,10 +135,9 @@ func run(args []string, out io.Writer) (code int) {
 	}
 	parts := []report.Part{{Counts: counts}}
 	var namespaces *report.Namespaces
-	switch c := cfg.collector.(type) {
-	case *collect.AllNetns:
-		parts, namespaces = census(c.Census)
-	case collect.Netns:
+	if all, ok := cfg.collector.(*collect.AllNetns); ok {
+		parts, namespaces = census(all.Census)
+	} else if cfg.netns != "" {
 		parts[0].Netns = &report.Netns{Name: cfg.netns, Perf: netns.PerfName(cfg.netns)}
 	}
 	r := report.NewParts(parts, cfg.report)

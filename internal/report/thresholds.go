@@ -114,9 +114,9 @@ func (th Thresholds) Check(by GroupBy) error {
 		var why string
 		switch {
 		case s.kind == byTotal && by != ByNone:
-			why = fmt.Sprintf("total is the one group of --group-by none (of each namespace with netns), not of --group-by %s (a plain range covers every group)", given)
+			why = fmt.Sprintf("total is the one group of --group-by none, not of --group-by %s (a plain range covers every group)", given)
 		case s.kind == byLabel && by != ByTypeStatus:
-			why = fmt.Sprintf("groups of one type and status exist with --group-by type,status (or netns,type,status), not with --group-by %s", given)
+			why = fmt.Sprintf("groups of one type and status exist with --group-by type,status, not with --group-by %s", given)
 		case s.kind == byStatus && !by.status():
 			why = fmt.Sprintf("--group-by %s makes no groups by status", given)
 		case s.kind == byType && !by.typ():
