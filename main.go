@@ -70,6 +70,7 @@ func (o *onceWriter) exit(code int) {
 		o.mu.Unlock()
 		select {}
 	}
+	waitForReader(os.Stdout)
 	os.Exit(code) // holding the lock: the handler cannot begin now
 }
 

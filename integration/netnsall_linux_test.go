@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // netnsDoc is what the tests read of --format json with --netns all.
@@ -289,6 +292,48 @@ func TestNetnsAll(t *testing.T) {
 		code := cmd.ProcessState.ExitCode()
 		if code != 0 || stderr.Len() > 0 || !strings.Contains(stdout.String(), "not read: the network namespace of ") {
 			t.Errorf("exit %d, want 0 and the unread processes said:\n%s%s", code, stdout.String(), stderr.String())
+		}
+	})
+
+	t.Run("a long output waits for its reader", func(t *testing.T) {
+		// Over 4 KiB (a 0 group per type and status in each namespace), into
+		// a pipe read late: the plugin exits only after the read (Nagios 4's
+		// worker reads once more after the exit, 4 KiB, and drops the rest);
+		// a reader that goes away does not hold it.
+		args := []string{"--netns", "all", "--group-by", "netns,type,status", "--report-missing", "--conn-type", "all"}
+		exitedYet := func(pid int) bool {
+			var info unix.Siginfo
+			err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
+			return err == nil && info.Signo == int32(unix.SIGCHLD) // 0: no change yet
+		}
+		for _, readAll := range []bool{true, false} {
+			cmd := exec.Command(binary, args...)
+			out, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(300 * time.Millisecond)
+			early := exitedYet(cmd.Process.Pid)
+			var b []byte
+			if readAll {
+				b, _ = io.ReadAll(out)
+			} else {
+				b = make([]byte, 10)
+				io.ReadFull(out, b)
+				out.Close()
+			}
+			start := time.Now()
+			cmd.Wait()
+			waited := time.Since(start)
+			switch {
+			case readAll && (early || len(b) <= 4096):
+				t.Errorf("%d bytes; exited before they were read: %v", len(b), early)
+			case !readAll && waited > time.Second:
+				t.Errorf("the reader went away, and the plugin still waited %s", waited)
+			}
 		}
 	})
 
