@@ -72,12 +72,14 @@ fuzz-run:
 
 # Debian packages the tests use: ss and ip, unshare, the monitoring cores, rpm,
 # wine with mingw-w64 to run the Windows build, NRPE, lintian and rpmlint, and
-# Icinga Director with MariaDB for the basket. Installed as root where
+# Icinga Director with MariaDB for the basket, carbon, graphite-web and
+# InfluxDB for the graphs. Installed as root where
 # apt-get can; elsewhere (not root, offline) it says what is missing and the
 # tests that need it skip. DEPS_STRICT=1 (CI) makes a failed install an error.
 DEB_DEPS := iproute2 util-linux icinga2-bin icinga2-common nagios4-core rpm time make strace \
 	wine wine64 gcc-mingw-w64-x86-64 nagios-nrpe-server nagios-nrpe-plugin lintian rpmlint \
-	mariadb-server icingaweb2 icingaweb2-module-director icingacli php-mysql
+	mariadb-server icingaweb2 icingaweb2-module-director icingacli php-mysql \
+	graphite-carbon graphite-web influxdb
 deps:
 	@missing=$$(for p in $(DEB_DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -z "$$missing" ]; then exit 0; fi; \
