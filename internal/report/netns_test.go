@@ -2,8 +2,6 @@ package report
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -86,19 +84,7 @@ func TestGoldenNetns(t *testing.T) {
 				}
 				got = fmt.Sprintf("%d bytes\n%s\n...\n%s", len(got), strings.SplitN(got, "|", 2)[0], got[strings.LastIndex(got[:len(got)-20], "\n... and"):])
 			}
-			golden := filepath.Join("../../testdata/report", tt.name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != string(want) {
-				t.Errorf("got:\n%s\nwant:\n%s", got, want)
-			}
+			checkGolden(t, tt.name, got)
 		})
 	}
 }

@@ -128,19 +128,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := b.String() + "exit " + strconv.Itoa(r.ExitCode()) + "\n"
-			golden := filepath.Join("../../testdata/report", tt.name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != string(want) {
-				t.Errorf("got:\n%s\nwant:\n%s", got, want)
-			}
+			checkGolden(t, tt.name, got)
 		})
 	}
 }
@@ -229,5 +217,24 @@ func TestWriteUnknown(t *testing.T) {
 		if b.String() != tt.want {
 			t.Errorf("%.40q: got %.300q\nwant %.300q", tt.msg, b.String(), tt.want)
 		}
+	}
+}
+
+// checkGolden compares got with testdata/report/NAME.golden (written anew
+// with -update).
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	golden := filepath.Join("../../testdata/report", name+".golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
 }
