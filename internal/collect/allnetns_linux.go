@@ -51,23 +51,19 @@ func countAll(ctx context.Context, c Collector, f Filter, sink Sink) (Census, er
 	done := make(chan error, workers)
 	for range workers {
 		go func() {
-			defer func() {
-				if p := recover(); p != nil {
-					done <- fmt.Errorf("internal error: %v", p)
+			done <- netns.OnThread(func() error {
+				c := fresh(c)
+				for i := range next {
+					if ctx.Err() != nil {
+						break
+					}
+					r := &results[i]
+					if r.err = list.Namespaces[i].Enter(proc); r.err == nil {
+						r.counts, r.err = c.Collect(ctx, f, sink)
+					}
 				}
-			}()
-			runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
-			c := fresh(c)
-			for i := range next {
-				if ctx.Err() != nil {
-					break
-				}
-				r := &results[i]
-				if r.err = list.Namespaces[i].Enter(proc); r.err == nil {
-					r.counts, r.err = c.Collect(ctx, f, sink)
-				}
-			}
-			done <- nil
+				return nil
+			})
 		}()
 	}
 	for range workers {

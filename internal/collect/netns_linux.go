@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/network-connections/network-connections/internal/netns"
 )
 
 // NetnsPath turns a --netns value into a path: a name is one that
@@ -40,21 +41,12 @@ func (n Netns) Collect(ctx context.Context, f Filter, sink Sink) (c Counts, err 
 
 // inside runs fn on a thread that entered the namespace.
 func (n Netns) inside(fn func() error) error {
-	done := make(chan error, 1)
-	go func() {
-		defer func() {
-			if p := recover(); p != nil {
-				done <- fmt.Errorf("internal error: %v", p)
-			}
-		}()
-		runtime.LockOSThread() // never unlocked: the thread exits with this goroutine
+	return netns.OnThread(func() error {
 		if err := enterNetns(n.Path); err != nil {
-			done <- err
-			return
+			return err
 		}
-		done <- fn()
-	}()
-	return <-done
+		return fn()
+	})
 }
 
 func enterNetns(path string) error {

@@ -63,25 +63,38 @@ func (ns Namespace) Enter(proc string) error {
 	return last
 }
 
+// OnThread runs fn on an OS thread of its own that ends with it: fn may
+// move the thread into other namespaces, and no other goroutine ever runs
+// there. A panic in fn is an error, as everywhere in the check.
+func OnThread(fn func() error) error {
+	done := make(chan error, 1)
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				done <- fmt.Errorf("internal error: %v", p)
+			}
+		}()
+		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		done <- fn()
+	}()
+	return <-done
+}
+
 // CanEnter tells whether this process may enter network namespaces: it
 // enters its own, on a thread that then ends.
 func CanEnter(proc string) error {
-	done := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+	return OnThread(func() error {
 		fd, err := unix.Open(filepath.Join(proc, "thread-self/ns/net"), unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
-			done <- err
-			return
+			return err
 		}
 		defer unix.Close(fd)
-		if err := unix.Setns(fd, unix.CLONE_NEWNET); errors.Is(err, unix.EPERM) {
-			done <- ErrPrivilege
-		} else {
-			done <- err
+		err = unix.Setns(fd, unix.CLONE_NEWNET)
+		if errors.Is(err, unix.EPERM) {
+			return ErrPrivilege
 		}
-	}()
-	return <-done
+		return err
+	})
 }
 
 // podNames names the pods' namespaces by their UTS hostname, which
@@ -91,10 +104,7 @@ func podNames(proc string, list []Namespace, pods []int) {
 	if len(pods) == 0 {
 		return
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+	OnThread(func() error {
 		for _, i := range pods {
 			for _, pid := range list[i].Pids {
 				if h := hostname(filepath.Join(proc, strconv.Itoa(pid), "ns/uts")); h != "" {
@@ -103,8 +113,8 @@ func podNames(proc string, list []Namespace, pods []int) {
 				}
 			}
 		}
-	}()
-	<-done
+		return nil
+	})
 }
 
 func hostname(path string) string {
