@@ -31,17 +31,14 @@ func New(name string) (Collector, error) {
 func InNetns(c Collector, netns string) (Collector, error) {
 	// /proc/net is the process's namespace; the thread's is the one entered.
 	const threadNet = "/proc/thread-self/net"
-	switch c := c.(type) {
+	switch cc := c.(type) {
 	case Gopsutil:
 		return nil, errors.New("it works with the auto, netlink and procfs backends, not gopsutil")
 	case Procfs:
-		c.Dir = threadNet
-		if netns == "all" {
-			return &AllNetns{Collector: c}, nil
-		}
-		return Netns{Path: NetnsPath(netns), Collector: c}, nil
+		cc.Dir = threadNet
+		c = cc
 	case *Auto:
-		c.procfs.Dir = threadNet
+		cc.procfs.Dir = threadNet
 	}
 	if netns == "all" {
 		return &AllNetns{Collector: c}, nil

@@ -226,13 +226,17 @@ type tally struct {
 
 func newTally(sink Sink) *tally { return &tally{sink: sink} }
 
+// rowOf is the row that counts sockets of type t.
+func (out *tally) rowOf(t Type) *[NumStatuses]int {
+	if out.both && t == TCP6 {
+		return &out.row6
+	}
+	return &out.row
+}
+
 // add counts a socket; only with a sink does it need more than type and state.
 func (out *tally) add(s Socket) {
-	if out.both && s.Type == TCP6 {
-		out.row6[s.Status]++
-	} else {
-		out.row[s.Status]++
-	}
+	out.rowOf(s.Type)[s.Status]++
 	if out.sink != nil {
 		out.sink.Add(s)
 	}

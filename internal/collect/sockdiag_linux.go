@@ -334,12 +334,12 @@ func countDump(b []byte, seq uint32, t Type, f Filter, out *tally) (done bool, e
 			if !f.HasStatus(s) || f.inProcess && !matchDiagMsg(msg, f) {
 				continue
 			}
-			typ, row := t, &out.row
+			typ := t
 			if out.both && msg[diagFamily] == unix.AF_INET6 {
-				typ, row = TCP6, &out.row6
+				typ = TCP6
 			}
 			if out.sink == nil {
-				row[s]++ // all a count needs
+				out.rowOf(typ)[s]++ // all a count needs
 				continue
 			}
 			inode := ne.Uint32(msg[diagInode:])
