@@ -167,12 +167,14 @@ func census(c collect.Census) ([]report.Part, *report.Namespaces) {
 	parts := make([]report.Part, len(c.Namespaces))
 	ns := &report.Namespaces{Counted: make([]report.NamespaceCount, len(c.Namespaces)), NotCounted: []report.NotCounted{},
 		Gone: c.Gone, Unreadable: c.Unreadable, Why: c.Why}
+	named := func(n netns.Namespace) report.Netns { return report.Netns{Name: n.Name, Perf: n.Perf, Inode: n.Inode} }
 	for i, n := range c.Namespaces {
-		parts[i] = report.Part{Netns: &report.Netns{Name: n.Name, Perf: n.Perf, Inode: n.Inode}, Counts: c.Counts[i]}
-		ns.Counted[i] = report.NamespaceCount{Netns: *parts[i].Netns, Processes: len(n.Pids), Sockets: c.Counts[i].Total()}
+		name := named(n)
+		parts[i] = report.Part{Netns: &name, Counts: c.Counts[i]}
+		ns.Counted[i] = report.NamespaceCount{Netns: name, Processes: len(n.Pids), Sockets: c.Counts[i].Total()}
 	}
 	for _, n := range c.NotCounted {
-		ns.NotCounted = append(ns.NotCounted, report.NotCounted{Netns: report.Netns{Name: n.Namespace.Name, Perf: n.Namespace.Perf, Inode: n.Namespace.Inode}, Error: n.Err})
+		ns.NotCounted = append(ns.NotCounted, report.NotCounted{Netns: named(n.Namespace), Error: n.Err})
 	}
 	return parts, ns
 }

@@ -14,6 +14,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -311,7 +312,7 @@ TAGDB = ""
 		// connections come and go).
 		have := find(prefix("connections") + ".perfdata.*.value")
 		for _, label := range []string{"tcp_ESTABLISHED", "tcp_LISTEN", "tcp_CLOSE_WAIT", "tcp_FIN_WAIT2", "tcp6_ESTABLISHED", "tcp6_LISTEN", "udp_NONE", "udp6_NONE"} {
-			if !slicesContains(have, prefix("connections")+".perfdata."+label+".value") {
+			if !slices.Contains(have, prefix("connections")+".perfdata."+label+".value") {
 				t.Errorf("no Graphite series for %s in %q", label, have)
 			}
 		}
@@ -439,15 +440,6 @@ func findAny(t *testing.T, webURL, query string) []string {
 		ids = append(ids, n.ID)
 	}
 	return ids
-}
-
-func slicesContains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // graphTemplate is one template of an icingaweb2-module-graphite ini file.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -86,7 +87,7 @@ func Discover(proc string, named []string) (List, error) {
 				continue
 			}
 			ns := add(st.Ino)
-			if !contains(ns.Named, p) {
+			if !slices.Contains(ns.Named, p) {
 				ns.Named = append(ns.Named, p)
 			}
 		}
@@ -96,15 +97,6 @@ func Discover(proc string, named []string) (List, error) {
 	}
 	name(proc, l.Namespaces)
 	return l, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // name gives each namespace its Name and a unique Perf: host; the name ip

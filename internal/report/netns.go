@@ -46,8 +46,7 @@ func (r Report) statusOrder() []Group {
 		return r.Groups
 	}
 	gs := append([]Group(nil), r.Groups...)
-	rank := func(s State) int { return [...]int{OK: 0, Unknown: 1, Warning: 2, Critical: 3}[s] }
-	sort.SliceStable(gs, func(i, j int) bool { return rank(gs[i].State) > rank(gs[j].State) })
+	sort.SliceStable(gs, func(i, j int) bool { return worse(gs[i].State, gs[j].State) })
 	return gs
 }
 
