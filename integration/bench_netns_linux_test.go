@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -23,54 +22,42 @@ import (
 func fillNamespace(t *testing.T, name string, pairs int) []int {
 	t.Helper()
 	var fds []int
-	done := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
-		done <- func() error {
-			ns, err := unix.Open("/run/netns/"+name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	err := inNamedNetns(name, func() error {
+		l, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		fds = append(fds, l)
+		lo := &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: 7000}
+		if err := unix.Bind(l, lo); err != nil {
+			return err
+		}
+		if err := unix.Listen(l, pairs+1); err != nil {
+			return err
+		}
+		for range pairs {
+			c, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 			if err != nil {
 				return err
 			}
-			defer unix.Close(ns)
-			if err := unix.Setns(ns, unix.CLONE_NEWNET); err != nil {
+			fds = append(fds, c)
+			if err := unix.Connect(c, lo); err != nil {
 				return err
 			}
-			l, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+			s, _, err := unix.Accept4(l, unix.SOCK_CLOEXEC)
 			if err != nil {
 				return err
 			}
-			fds = append(fds, l)
-			lo := &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: 7000}
-			if err := unix.Bind(l, lo); err != nil {
-				return err
-			}
-			if err := unix.Listen(l, pairs+1); err != nil {
-				return err
-			}
-			for range pairs {
-				c, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-				if err != nil {
-					return err
-				}
-				fds = append(fds, c)
-				if err := unix.Connect(c, lo); err != nil {
-					return err
-				}
-				s, _, err := unix.Accept4(l, unix.SOCK_CLOEXEC)
-				if err != nil {
-					return err
-				}
-				fds = append(fds, s)
-			}
-			u, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-			if err != nil {
-				return err
-			}
-			fds = append(fds, u)
-			return unix.Bind(u, &unix.SockaddrInet4{Port: 7001})
-		}()
-	}()
-	if err := <-done; err != nil {
+			fds = append(fds, s)
+		}
+		u, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		fds = append(fds, u)
+		return unix.Bind(u, &unix.SockaddrInet4{Port: 7001})
+	})
+	if err != nil {
 		t.Fatalf("filling %s: %v", name, err)
 	}
 	return fds

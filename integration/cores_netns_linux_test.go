@@ -3,9 +3,7 @@ package integration
 import (
 	"fmt"
 	"os/exec"
-	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -21,7 +19,7 @@ func manyNamespaces(t *testing.T, n, crit int) {
 	var fds []int
 	t.Cleanup(func() {
 		for _, fd := range fds {
-			syscall.Close(fd)
+			unix.Close(fd)
 		}
 	})
 	for i := range n {
@@ -31,53 +29,36 @@ func manyNamespaces(t *testing.T, n, crit int) {
 		}
 		t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
 	}
-	done := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
-		for i := range n {
-			err := func() error {
-				ns, err := syscall.Open(fmt.Sprintf("/run/netns/nc-many-%03d", i), syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	for i := range n {
+		err := inNamedNetns(fmt.Sprintf("nc-many-%03d", i), func() error {
+			listeners := 1
+			if i == crit {
+				listeners = 3
+			}
+			for l := range listeners + 1 {
+				typ := unix.SOCK_STREAM
+				if l == listeners {
+					typ = unix.SOCK_DGRAM
+				}
+				fd, err := unix.Socket(unix.AF_INET, typ|unix.SOCK_CLOEXEC, 0)
 				if err != nil {
 					return err
 				}
-				defer syscall.Close(ns)
-				if err := unix.Setns(ns, unix.CLONE_NEWNET); err != nil {
+				fds = append(fds, fd)
+				if err := unix.Bind(fd, &unix.SockaddrInet4{Port: 5000 + l}); err != nil {
 					return err
 				}
-				listeners := 1
-				if i == crit {
-					listeners = 3
-				}
-				for l := range listeners + 1 {
-					typ := syscall.SOCK_STREAM
-					if l == listeners {
-						typ = syscall.SOCK_DGRAM
-					}
-					fd, err := syscall.Socket(syscall.AF_INET, typ|syscall.SOCK_CLOEXEC, 0)
-					if err != nil {
+				if typ == unix.SOCK_STREAM {
+					if err := unix.Listen(fd, 1); err != nil {
 						return err
 					}
-					fds = append(fds, fd)
-					if err := syscall.Bind(fd, &syscall.SockaddrInet4{Port: 5000 + l}); err != nil {
-						return err
-					}
-					if typ == syscall.SOCK_STREAM {
-						if err := syscall.Listen(fd, 1); err != nil {
-							return err
-						}
-					}
 				}
-				return nil
-			}()
-			if err != nil {
-				done <- fmt.Errorf("namespace %d: %w", i, err)
-				return
 			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("namespace %d: %v", i, err)
 		}
-		done <- nil
-	}()
-	if err := <-done; err != nil {
-		t.Fatal(err)
 	}
 }
 

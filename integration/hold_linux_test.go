@@ -12,6 +12,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/network-connections/network-connections/internal/netns"
 )
 
 // holdSockets opens pairs connected loopback TCP sockets, says "ready" and its
@@ -108,4 +112,20 @@ func startHolder(t *testing.T, cmd *exec.Cmd, pairs int) (pid, port int) {
 	}
 	fmt.Sscan(string(ready[6:]), &port)
 	return cmd.Process.Pid, port
+}
+
+// inNamedNetns runs fn on a thread of its own inside the namespace that
+// `ip netns add name` made: the sockets fn opens are that namespace's.
+func inNamedNetns(name string, fn func() error) error {
+	return netns.OnThread(func() error {
+		fd, err := unix.Open("/run/netns/"+name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
+			return err
+		}
+		return fn()
+	})
 }
