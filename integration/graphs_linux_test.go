@@ -216,19 +216,26 @@ TAGDB = ""
 		}
 		return series
 	}
-	// find lists the metrics a pattern names, as the graph module's query does.
-	find := func(query string) []string {
+	// expand lists what a pattern names in Graphite: the metrics (leaves),
+	// as the graph module's query finds them, or every node, as a Grafana
+	// variable's query lists them.
+	expand := func(query string, leavesOnly bool) []string {
 		t.Helper()
 		var r struct {
 			Results []string `json:"results"`
 		}
-		b := httpGet(t, webURL+"/metrics/expand?leavesOnly=1&query="+url.QueryEscape(query))
+		leaves := "0"
+		if leavesOnly {
+			leaves = "1"
+		}
+		b := httpGet(t, webURL+"/metrics/expand?leavesOnly="+leaves+"&query="+url.QueryEscape(query))
 		if err := json.Unmarshal(b, &r); err != nil {
 			t.Fatalf("expand %s: %v: %.300s", query, err, b)
 		}
 		sort.Strings(r.Results)
 		return r.Results
 	}
+	find := func(query string) []string { return expand(query, true) }
 	prefix := func(service string) string { return "icinga2.test.services." + service + ".network-connections" }
 
 	// Every service's perfdata, through both writers, with the levels.
@@ -364,7 +371,7 @@ TAGDB = ""
 						if err := json.Unmarshal(influx(q), &r); err != nil || len(r.Results) == 0 || len(r.Results[0].Series) == 0 {
 							t.Errorf("%s variable %s: no values: %q", kind, v.Name, q)
 						}
-					} else if len(findAny(t, webURL, q)) == 0 {
+					} else if len(expand(q, false)) == 0 {
 						t.Errorf("%s variable %s: no values: %q", kind, v.Name, q)
 					}
 				}
@@ -425,21 +432,6 @@ type influxResult struct {
 		} `json:"series"`
 		Error string `json:"error"`
 	} `json:"results"`
-}
-
-// findAny is graphite-web's find of a pattern, leaves or not (a Grafana
-// variable's query lists nodes).
-func findAny(t *testing.T, webURL, query string) []string {
-	t.Helper()
-	var nodes []struct {
-		ID string `json:"id"`
-	}
-	json.Unmarshal(httpGet(t, webURL+"/metrics/find?query="+url.QueryEscape(query)), &nodes)
-	var ids []string
-	for _, n := range nodes {
-		ids = append(ids, n.ID)
-	}
-	return ids
 }
 
 // graphTemplate is one template of an icingaweb2-module-graphite ini file.
