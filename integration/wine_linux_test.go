@@ -148,6 +148,9 @@ func TestWindowsBuildUnderWine(t *testing.T) {
 		{"--top", "1", "--top-by", "remote-port", "--top-warning", "@1:2", "--conn-type", "tcp,tcp6"},
 		{"--top-by", "remote-network", "--top-warning", "2", "--conn-type", "tcp,tcp6"},
 		{"--no-perfdata", "-w", "2"},
+		{"--group-by", "netns,status", "-c", "established=5"},
+		{"--group-by", "netns", "--report-missing", "--conn-type", "tcp6"},
+		{"--group-by", "netns,netns"},
 	}
 	for _, args := range cases {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
@@ -157,6 +160,14 @@ func TestWindowsBuildUnderWine(t *testing.T) {
 				t.Errorf("windows build: exit %d, stdout:\n%s\nlinux build: exit %d, stdout:\n%s\nstderr: %q", code, got, wantCode, want, stderr)
 			}
 		})
+	}
+
+	// --netns all, a Linux thing: one UNKNOWN saying so, in both formats.
+	for _, args := range [][]string{{"--netns", "all"}, {"--netns", "all", "--group-by", "netns", "--format", "json"}} {
+		got, stderr, code := w.run(t, args...)
+		if code != 3 || stderr != "" || strings.Count(got, "\n") != 1 || !strings.Contains(got, "--netns all: network namespaces exist only on Linux") {
+			t.Errorf("windows build %q: exit %d, stdout %q, stderr %q", args, code, got, stderr)
+		}
 	}
 
 	// The unit tests, built for Windows.
