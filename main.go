@@ -120,7 +120,11 @@ func run(args []string, out io.Writer) (code int) {
 	var holders *top.Holders
 	switch {
 	case cfg.entities.Key != top.ByProcess && (cfg.top > 0 || cfg.entities.Judges()):
-		byKey = top.NewTally(cfg.entities.Key, cfg.bits4, cfg.bits6)
+		self := "host"
+		if cfg.netns != "" && cfg.netns != "all" {
+			self = cfg.netns
+		}
+		byKey = top.NewTally(cfg.entities.Key, cfg.bits4, cfg.bits6, cfg.report.GroupBy.Netns(), self)
 		sink = byKey
 	case cfg.top > 0:
 		holders = top.NewHolders()
@@ -142,10 +146,9 @@ func run(args []string, out io.Writer) (code int) {
 		parts[0].Netns = &report.Netns{Name: cfg.netns, Perf: netns.PerfName(cfg.netns)}
 	}
 	r := report.NewParts(parts, cfg.report)
-	r.Netns = namespaces
+	r.SetNamespaces(namespaces)
 	if byKey != nil {
-		scope := r.EntityScope(cfg.entities)
-		r.JudgeEntities(byKey.Entities(scope), scope, cfg.entities)
+		r.JudgeEntities(byKey, cfg.entities)
 	}
 	d := report.Details{Backend: cfg.collector.Name(), Sockets: counts.Total(), Timeout: cfg.timeout, Verbose: cfg.verbose}
 	if holders != nil && len(r.Groups) > 0 {
@@ -174,7 +177,7 @@ func census(c collect.Census) ([]report.Part, *report.Namespaces) {
 		ns.Counted[i] = report.NamespaceCount{Netns: name, Processes: len(n.Pids), Sockets: c.Counts[i].Total()}
 	}
 	for _, n := range c.NotCounted {
-		ns.NotCounted = append(ns.NotCounted, report.NotCounted{Netns: named(n.Namespace), Error: n.Err})
+		ns.NotCounted = append(ns.NotCounted, report.NotCounted{Netns: named(n.Namespace), Error: n.Err, Privilege: n.Privilege})
 	}
 	return parts, ns
 }

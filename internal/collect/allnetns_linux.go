@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"runtime"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/network-connections/network-connections/internal/netns"
 )
 
@@ -26,21 +28,30 @@ func countAll(ctx context.Context, c Collector, f Filter, sink Sink) (Census, er
 		census.Why = list.UnreadableErr.Error()
 	}
 	// The host's own first, here: no thread has to enter it.
+	// A sink that takes each namespace apart gets a sink for each: the
+	// sockets keep their namespace, and every thread may count with one.
+	split, _ := sink.(NetnsSink)
+	sinkOf := func(ns netns.Namespace) Sink {
+		if split != nil {
+			return split.For(ns.Inode, ns.Name)
+		}
+		return sink
+	}
 	results := make([]nsResult, len(list.Namespaces))
 	var work []int
 	for i, ns := range list.Namespaces {
 		if ns.Self {
-			results[i].counts, results[i].err = c.Collect(ctx, f, sink)
+			results[i].counts, results[i].err = c.Collect(ctx, f, sinkOf(ns))
 		} else {
 			work = append(work, i)
 		}
 	}
 	// Each namespace's TCP dump walks the hash table that all share: the
 	// cost is the namespaces times the host's sockets, so the others are
-	// counted on a thread per CPU (one with a sink, which is not safe for
-	// more), each entering namespaces in turn.
+	// counted on a thread per CPU (one with a sink that is not a NetnsSink,
+	// which is not safe for more), each entering namespaces in turn.
 	workers := min(runtime.GOMAXPROCS(0), maxWorkers, len(work))
-	if sink != nil {
+	if sink != nil && split == nil {
 		workers = min(workers, 1)
 	}
 	next := make(chan int, len(work))
@@ -58,8 +69,9 @@ func countAll(ctx context.Context, c Collector, f Filter, sink Sink) (Census, er
 						break
 					}
 					r := &results[i]
-					if r.err = list.Namespaces[i].Enter(proc); r.err == nil {
-						r.counts, r.err = c.Collect(ctx, f, sink)
+					ns := list.Namespaces[i]
+					if r.err = ns.Enter(proc); r.err == nil {
+						r.counts, r.err = c.Collect(ctx, f, sinkOf(ns))
 					}
 				}
 				return nil
@@ -75,17 +87,26 @@ func countAll(ctx context.Context, c Collector, f Filter, sink Sink) (Census, er
 		return census, err
 	}
 	for i, ns := range list.Namespaces {
-		switch r := results[i]; {
+		r := results[i]
+		if r.err != nil && split != nil {
+			split.Drop(ns.Inode)
+		}
+		switch {
 		case errors.Is(r.err, netns.ErrGone):
 			census.Gone++
 		case r.err != nil:
-			census.NotCounted = append(census.NotCounted, NotCounted{ns, r.err.Error()})
+			census.NotCounted = append(census.NotCounted, NotCounted{ns, r.err.Error(), privilege(r.err)})
 		default:
 			census.Namespaces = append(census.Namespaces, ns)
 			census.Counts = append(census.Counts, r.counts)
 		}
 	}
 	return census, nil
+}
+
+// privilege tells an error that more privilege would have avoided.
+func privilege(err error) bool {
+	return errors.Is(err, netns.ErrPrivilege) || errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES)
 }
 
 // maxWorkers bounds the threads that count namespaces at once.

@@ -20,6 +20,17 @@ type Census struct {
 type NotCounted struct {
 	Namespace netns.Namespace
 	Err       string
+	Privilege bool // more privilege would have counted it
+}
+
+// NetnsSink is a Sink that takes each network namespace's sockets on a sink
+// of its own (For, by the namespace's inode and name), so that --netns all
+// counts on every thread and the sockets keep their namespace; Drop forgets
+// a namespace that could not be counted to its end.
+type NetnsSink interface {
+	Sink
+	For(inode uint64, name string) Sink
+	Drop(inode uint64)
 }
 
 // AllNetns counts in every network namespace of the host (--netns all):

@@ -34,22 +34,34 @@ type Entities struct {
 	n         int          // --top
 }
 
-// EntityScope is the groups whose sockets the entities count: with a limit
-// per entity, every group (the limit is on what the check counted);
-// otherwise, as --top by process, the groups that alert, or all.
-func (r Report) EntityScope(o EntityOptions) top.Scope { return r.scope(!o.Judges()) }
+// EntityCounter sums the entities of the sockets in a scope (top.Tally).
+type EntityCounter interface {
+	Entities(top.Scope) []top.Entity
+}
 
-// JudgeEntities judges each entity by the limits, raises the report's state
-// by the worst, and keeps what the output shows.
-func (r *Report) JudgeEntities(all []top.Entity, scope top.Scope, o EntityOptions) {
+// JudgeEntities counts the entities, judges each by the limits, raises the
+// report's state by the worst, and keeps what the output shows. With a
+// limit per entity every group is counted (the limit is on what the check
+// counted); otherwise, as --top by process, the groups that alert, or all.
+// Max, the one series for graphs, is the largest entity over every group
+// whatever alerts, so that it means the same in every run.
+func (r *Report) JudgeEntities(c EntityCounter, o EntityOptions) {
+	scope := r.scope(!o.Judges())
+	all := c.Entities(scope)
 	e := &Entities{Key: o.Key, Alerting: scope.Alerting, Groups: nonNil(scope.Labels), Count: len(all),
 		Warning: o.Warning.String(), Critical: o.Critical.String(), Shown: []top.Entity{}, Offenders: []top.Entity{}, n: o.N}
+	everything := all
+	if scope.Alerting {
+		everything = c.Entities(r.scope(false))
+	}
+	if len(everything) > 0 {
+		e.Max = everything[0].Total // largest first
+	}
 	// The N largest, then the offenders beyond them: every entity the
 	// status line names has its line.
 	var beyond []top.Entity
 	for i := range all {
 		en := &all[i]
-		e.Max = max(e.Max, en.Total)
 		state := judge(en.Total, o.Warning, o.Critical)
 		en.State = state.String()
 		if state != OK {
@@ -57,13 +69,20 @@ func (r *Report) JudgeEntities(all []top.Entity, scope top.Scope, o EntityOption
 			if i >= o.N {
 				beyond = append(beyond, *en)
 			}
-			if worse(state, r.State) {
-				r.State = state
-			}
+			r.raise(state)
 		}
 	}
 	e.Shown = append(append(e.Shown, all[:min(o.N, len(all))]...), beyond...)
 	r.Entities = e
+}
+
+// entityName is an entity as the text output names it: its key, after its
+// namespace where it is one namespace's ("pod shop/api-0: 127.0.0.1").
+func entityName(en top.Entity) string {
+	if en.Netns != "" {
+		return Clean(en.Netns) + ": " + Clean(en.Name)
+	}
+	return Clean(en.Name)
 }
 
 // maxOffendersNamed bounds the status line: the rest are in the long output.
@@ -77,7 +96,7 @@ func (e *Entities) entityMessage() string {
 	}
 	var names []string
 	for _, en := range e.Offenders[:min(maxOffendersNamed, len(e.Offenders))] {
-		names = append(names, fmt.Sprintf("%s (%d)", en.Name, en.Total))
+		names = append(names, fmt.Sprintf("%s (%d)", entityName(en), en.Total))
 	}
 	if more := len(e.Offenders) - maxOffendersNamed; more > 0 {
 		names = append(names, fmt.Sprintf("and %d more", more))
@@ -101,16 +120,16 @@ func (e *Entities) entityLines() []string {
 	if e.n == 0 {
 		head = fmt.Sprintf("%s over the limit, by sockets in %s (%s):", strings.ToUpper(plural[:1])+plural[1:], scope, strings.Join(e.Groups, ", "))
 	}
-	lines := []string{head}
+	var list []string
 	for _, en := range e.Shown {
-		l := fmt.Sprintf("%s: %s", en.Name, joinCounts(en.Groups))
+		l := fmt.Sprintf("%s: %s", entityName(en), joinCounts(en.Groups))
 		if en.State != OK.String() {
 			l += " [" + en.State + "]"
 		}
-		lines = append(lines, l)
+		list = append(list, l)
 	}
 	if len(e.Shown) == 0 {
-		lines = append(lines, fmt.Sprintf("none (%s counted)", e.Key.Noun(e.Count)))
+		list = append(list, fmt.Sprintf("none (%s counted)", e.Key.Noun(e.Count)))
 	}
-	return lines
+	return append([]string{head}, bounded(list, plural)...)
 }

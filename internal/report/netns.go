@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -25,7 +26,19 @@ type NamespaceCount struct {
 // NotCounted is a namespace found and not counted.
 type NotCounted struct {
 	Netns
-	Error string `json:"error"`
+	Error     string `json:"error"`
+	Privilege bool   `json:"privilege"` // more privilege would have counted it
+}
+
+// SetNamespaces adds what --netns all counted and did not: a namespace
+// not counted makes the view partial, and a partial view is never OK, so
+// the state is at least UNKNOWN (a group that alerts in what was counted
+// still says so).
+func (r *Report) SetNamespaces(n *Namespaces) {
+	r.Netns = n
+	if n != nil && len(n.NotCounted) > 0 {
+		r.raise(Unknown)
+	}
 }
 
 // The status line of a grouping by namespace names at most this many
@@ -36,7 +49,20 @@ const (
 	statusLineGroups = 10
 	maxLongOutput    = 16 << 10
 	maxPerfdata      = 32 << 10
+	maxList          = 8 << 10 // each other list in the long output
 )
+
+// bounded keeps a list's lines to maxList bytes, saying how many more
+// there are (what names them: "peers", "namespaces not counted").
+func bounded(lines []string, what string) []string {
+	size := 0
+	for i, l := range lines {
+		if size += len(l) + 1; size > maxList {
+			return append(lines[:i:i], fmt.Sprintf("... and %d more %s (bound: %d KiB; --format json has all)", len(lines)-i, what, maxList>>10))
+		}
+	}
+	return lines
+}
 
 // statusOrder is the groups in the order the status line names them: by
 // namespace, those that alert first (CRITICAL, then WARNING), then by count;
@@ -55,8 +81,16 @@ func (n *Namespaces) netnsMessage() string {
 	if n == nil || len(n.NotCounted) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%d of %d network namespaces not counted (see the long output)", len(n.NotCounted), len(n.NotCounted)+len(n.Counted))
+	why := ""
+	if !slices.ContainsFunc(n.NotCounted, func(nc NotCounted) bool { return !nc.Privilege }) {
+		why = ": " + needPrivilege
+	}
+	return fmt.Sprintf("%d of %d network namespaces not counted%s (see the long output)", len(n.NotCounted), len(n.NotCounted)+len(n.Counted), why)
 }
+
+// needPrivilege is what a namespace that refused us takes. Root of a user
+// namespace has its capabilities only over what that namespace owns.
+const needPrivilege = "entering them needs CAP_SYS_ADMIN (and CAP_SYS_PTRACE for other users' processes) in the host's user namespace"
 
 // netnsLines is the long output on namespaces: how many were counted, then
 // each one not counted and why, and the processes whose namespace could not
@@ -76,12 +110,18 @@ func (n *Namespaces) netnsLines(verbose int) []string {
 		}
 		lines = append(lines, line)
 	}
+	var notCounted []string
 	for _, nc := range n.NotCounted {
-		lines = append(lines, fmt.Sprintf("not counted: %s: %s", nc.Name, nc.Error))
+		notCounted = append(notCounted, fmt.Sprintf("not counted: %s: %s", Clean(nc.Name), clean(nc.Error, maxShownValue)))
 	}
+	lines = append(lines, bounded(notCounted, "namespaces not counted")...)
 	if n.Unreadable > 0 {
-		lines = append(lines, fmt.Sprintf("not read: the network namespace of %d processes (%s): in another user namespace, or another user's without CAP_SYS_PTRACE; their sockets are counted only where another process shares their namespace",
-			n.Unreadable, n.Why))
+		procs := "processes"
+		if n.Unreadable == 1 {
+			procs = "process"
+		}
+		lines = append(lines, fmt.Sprintf("not read: the network namespace of %d %s (%s): in another user namespace, or another user's without CAP_SYS_PTRACE; their sockets are counted only where another process shares their namespace",
+			n.Unreadable, procs, clean(n.Why, maxShownValue)))
 	}
 	return lines
 }

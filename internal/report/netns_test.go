@@ -43,7 +43,7 @@ func TestGoldenNetns(t *testing.T) {
 		return ps
 	}
 	notCounted := &Namespaces{Counted: []NamespaceCount{{Netns: Netns{Name: "host", Perf: "host", Inode: 1}, Processes: 80, Sockets: 12}},
-		NotCounted: []NotCounted{{Netns: Netns{Name: "pid 77 (sleep)", Perf: "pid-77-sleep", Inode: 2}, Error: "/proc/77/ns/net: permission denied"}},
+		NotCounted: []NotCounted{{Netns: Netns{Name: "pid 77 (sleep)", Perf: "pid-77-sleep", Inode: 2}, Error: "/proc/77/ns/net: permission denied", Privilege: true}},
 		Gone:       1, Unreadable: 3, Why: "stat /proc/1/ns/net: permission denied"}
 	for _, tt := range []struct {
 		name     string
@@ -72,7 +72,7 @@ func TestGoldenNetns(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := NewParts(tt.parts, Options{Critical: crit, GroupBy: by})
-			r.Netns = tt.ns
+			r.SetNamespaces(tt.ns)
 			var b strings.Builder
 			if err := r.Render(&b, Details{Backend: "netlink"}, tt.json); err != nil {
 				t.Fatal(err)

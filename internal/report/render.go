@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,26 +31,27 @@ func (r Report) Render(w io.Writer, d Details, asJSON bool) error {
 	b.WriteString(r.Message())
 	var cut []string // what the bounds left out, said in the long output
 	if !r.opts.NoPerfdata && len(r.Groups) > 0 {
-		b.WriteByte('|')
-		var perf strings.Builder
+		// The bound holds the whole perfdata: '|', each item and the
+		// spaces between, --top-by's series first (it is always there).
+		var items []string
+		if e := r.Entities; e != nil {
+			items = append(items, fmt.Sprintf("'%s'=%d;%s;%s;0", e.perfLabel(), e.Max, e.Warning, e.Critical))
+		}
+		size := 1 + len(strings.Join(items, " "))
 		n := 0
 		for _, g := range r.Groups {
 			item := fmt.Sprintf("'%s'=%d;%s;%s;0", g.PerfLabel(), g.Count, g.Warning, g.Critical)
-			if perf.Len()+len(item) > maxPerfdata {
+			if size+1+len(item) > maxPerfdata {
 				break
 			}
-			if n > 0 {
-				perf.WriteByte(' ')
-			}
-			perf.WriteString(item)
+			size += 1 + len(item)
+			items = slices.Insert(items, n, item)
 			n++
 		}
-		b.WriteString(perf.String())
+		b.WriteByte('|')
+		b.WriteString(strings.Join(items, " "))
 		if n < len(r.Groups) {
 			cut = append(cut, fmt.Sprintf("perfdata: the %d largest of %d groups (bound: %d KiB; --format json has all)", n, len(r.Groups), maxPerfdata>>10))
-		}
-		if e := r.Entities; e != nil {
-			fmt.Fprintf(&b, " '%s'=%d;%s;%s;0", e.perfLabel(), e.Max, e.Warning, e.Critical)
 		}
 	}
 	b.WriteByte('\n')
@@ -92,7 +94,7 @@ func (r Report) longOutput(d Details) []string {
 			scope = o.ScopeText + " "
 		}
 		lines = append(lines, fmt.Sprintf("options: --conn-type %s --conn-status %s --group-by %s %s--timeout %s",
-			o.TypeText, o.StatusText, o.GroupBy, scope, d.Timeout),
+			clean(o.TypeText, maxShownValue), clean(o.StatusText, maxShownValue), o.GroupBy, clean(scope, 0), d.Timeout),
 			fmt.Sprintf("thresholds: warning %s; critical %s", given(o.Warning), given(o.Critical)))
 	}
 	return lines

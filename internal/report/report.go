@@ -105,6 +105,9 @@ func (b GroupBy) String() string {
 	return strings.Join(parts, ",")
 }
 
+// Netns reports whether the groups tell the network namespace.
+func (b GroupBy) Netns() bool { return b.netns() }
+
 func (b GroupBy) typ() bool    { return b&mergeType == 0 }
 func (b GroupBy) status() bool { return b&mergeStatus == 0 }
 func (b GroupBy) netns() bool  { return b&withNetns != 0 }
@@ -131,16 +134,22 @@ type Netns struct {
 
 // Label is how the message names the group: "tcp CLOSE WAIT", "tcp",
 // "CLOSE WAIT" or "total"; with the namespace first ("docker 0123456789ab
-// tcp CLOSE WAIT"), or the namespace alone.
-func (g Group) Label() string {
+// tcp CLOSE WAIT"), or the namespace alone. The name is exact: the text
+// output shows it through Clean (shown).
+func (g Group) Label() string { return g.labelWith(func(s string) string { return s }) }
+
+// shown is the label as the text output shows it.
+func (g Group) shown() string { return g.labelWith(Clean) }
+
+func (g Group) labelWith(name func(string) string) string {
 	l := strings.ReplaceAll(g.label(), "_", " ")
 	switch {
 	case g.Netns == nil:
 		return l
 	case g.By&^withNetns == ByNone:
-		return g.Netns.Name
+		return name(g.Netns.Name)
 	}
-	return g.Netns.Name + " " + l
+	return name(g.Netns.Name) + " " + l
 }
 
 // PerfLabel is how the perfdata names the group: "tcp_CLOSE_WAIT"; with the
@@ -194,9 +203,9 @@ type Report struct {
 // text is the group as the status line and the long output show it.
 func (g Group) text() string {
 	if g.State != OK {
-		return fmt.Sprintf("%s: %d [%s]", g.Label(), g.Count, g.State)
+		return fmt.Sprintf("%s: %d [%s]", g.shown(), g.Count, g.State)
 	}
-	return fmt.Sprintf("%s: %d", g.Label(), g.Count)
+	return fmt.Sprintf("%s: %d", g.shown(), g.Count)
 }
 
 // Part is one network namespace's counts (Netns nil: the one counted).
@@ -242,9 +251,7 @@ func NewParts(parts []Part, opts Options) Report {
 		g := &r.Groups[i]
 		g.Warning, g.Critical = opts.Warning.For(*g), opts.Critical.For(*g)
 		g.State = judge(g.Count, g.Warning, g.Critical)
-		if worse(g.State, r.State) {
-			r.State = g.State
-		}
+		r.raise(g.State)
 	}
 	sort.Slice(r.Groups, func(i, j int) bool {
 		a, b := r.Groups[i], r.Groups[j]
@@ -254,6 +261,14 @@ func NewParts(parts []Part, opts Options) Report {
 		return a.Label() < b.Label()
 	})
 	return r
+}
+
+// raise makes s the report's state if it is worse: the one place the
+// state of groups, entities and partial views rolls up.
+func (r *Report) raise(s State) {
+	if worse(s, r.State) {
+		r.State = s
+	}
 }
 
 // ExitCode is the state to exit with: the worst group's, or 0 with --always-ok.
@@ -270,9 +285,8 @@ func (r Report) Message() string {
 	if len(r.Groups) == 0 {
 		fmt.Fprintf(&b, "No connections of type %q in status %q found", r.opts.TypeText, r.opts.StatusText)
 		if r.opts.ScopeText != "" {
-			fmt.Fprintf(&b, " for %s", r.opts.ScopeText)
+			fmt.Fprintf(&b, " for %s", clean(r.opts.ScopeText, 0))
 		}
-		b.WriteByte('.')
 	}
 	order := r.statusOrder()
 	groups := order
@@ -303,10 +317,15 @@ func (r Report) Message() string {
 			fmt.Fprintf(&b, " (%s)", strings.Join(alerting, ", "))
 		}
 	}
-	for _, m := range []string{r.Entities.entityMessage(), r.Netns.netnsMessage()} {
+	more := false
+	for _, m := range []string{r.Netns.netnsMessage(), r.Entities.entityMessage()} {
 		if m != "" {
 			b.WriteString(", " + m)
+			more = true
 		}
+	}
+	if len(r.Groups) == 0 && !more {
+		b.WriteByte('.') // "No connections ... found." as the original says it
 	}
 	if r.opts.AlwaysOK {
 		b.WriteString(" (always ok)")

@@ -43,9 +43,11 @@ func topLines(t *top.Top) []string {
 		scope = "the groups that alert"
 	}
 	lines := []string{fmt.Sprintf("Top processes by sockets in %s (%s):", scope, strings.Join(t.Groups, ", "))}
+	var procs []string
 	for _, p := range t.Processes {
-		lines = append(lines, fmt.Sprintf("pid %d (%s): %s", p.Pid, p.Name, joinCounts(p.Groups)))
+		procs = append(procs, fmt.Sprintf("pid %d (%s): %s", p.Pid, Clean(p.Name), joinCounts(p.Groups)))
 	}
+	lines = append(lines, bounded(procs, "processes")...)
 	if len(t.NoProcess) > 0 {
 		lines = append(lines, fmt.Sprintf("no process: %s (TIME_WAIT sockets and connections not yet accepted belong to the kernel)", joinCounts(t.NoProcess)))
 	}

@@ -18,11 +18,11 @@ func WriteUnknown(w io.Writer, msg string, asJSON bool) error {
 	return err
 }
 
-// oneLine keeps an error to one line (the core shows only the first) with
-// no '|', which would start perfdata: a bad value may hold one. A huge value
-// is cut to what a core shows.
+// oneLine keeps an error to one line (the core shows only the first),
+// cleaned as every name is (a bad value may hold a '|', which would start
+// perfdata). A huge value is cut to what a core shows.
 func oneLine(s string) string {
-	return strings.ReplaceAll(cutLong(strings.Join(strings.Fields(s), " ")), "|", "¦")
+	return clean(cutLong(strings.Join(strings.Fields(s), " ")), 0)
 }
 
 // The most of one quoted value, and of a whole message, that an UNKNOWN line

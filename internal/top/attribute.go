@@ -1,7 +1,9 @@
 package top
 
 import (
+	"maps"
 	"sort"
+	"sync"
 
 	"github.com/network-connections/network-connections/internal/collect"
 )
@@ -18,6 +20,9 @@ type Holders struct {
 	unknown        map[uint8]int    // kind -> sockets without an owner or inode
 	pendKernel     map[uint8]int
 	pendUnknown    map[uint8]int
+
+	mu       sync.Mutex
+	children map[uint64]*Holders // For: a namespace's own, merged before the walk
 }
 
 type pidKind struct {
@@ -37,6 +42,46 @@ const heldMark = 1 << 7
 func NewHolders() *Holders {
 	return &Holders{inodes: map[uint32]uint8{}, pids: map[pidKind]int{}, pendPids: map[pidKind]int{},
 		kernel: map[uint8]int{}, unknown: map[uint8]int{}, pendKernel: map[uint8]int{}, pendUnknown: map[uint8]int{}}
+}
+
+// For is the Holders of one network namespace, for the thread that counts
+// it (--netns all): sockets are files of the host, so the walk of /proc
+// finds their holders whichever namespace they are in.
+func (h *Holders) For(inode uint64, _ string) collect.Sink {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.children == nil {
+		h.children = map[uint64]*Holders{}
+	}
+	c := NewHolders()
+	h.children[inode] = c
+	return c
+}
+
+// Drop forgets a namespace that could not be counted to its end.
+func (h *Holders) Drop(inode uint64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.children, inode)
+}
+
+// merge takes in what the namespaces' Holders kept.
+func (h *Holders) merge() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, c := range h.children {
+		maps.Copy(h.inodes, c.inodes)
+		for p, n := range c.pids {
+			h.pids[p] += n
+		}
+		for k, n := range c.kernel {
+			h.kernel[k] += n
+		}
+		for k, n := range c.unknown {
+			h.unknown[k] += n
+		}
+	}
+	h.children = nil
 }
 
 // Add keeps a socket of the dump under way.
@@ -93,6 +138,7 @@ type attribution struct {
 }
 
 func newAttribution(h *Holders, scope Scope) *attribution {
+	h.merge()
 	a := &attribution{h: h, scope: scope, byPid: map[int32]map[int]int{}, names: map[int32]string{}, labels: map[uint8]string{}}
 	for p, n := range h.pids {
 		if i, ok := a.group(p.kind); ok {

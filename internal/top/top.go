@@ -6,7 +6,6 @@ package top
 
 import (
 	"sort"
-	"strings"
 
 	"github.com/network-connections/network-connections/internal/collect"
 )
@@ -48,7 +47,7 @@ type LabelCount struct {
 // Process is a socket's holder.
 type Process struct {
 	Pid  int32
-	Name string // its command name, made safe for plugin output
+	Name string // its command name, exact (the report cleans what it shows)
 }
 
 // Find attributes the sockets in scope, of those h took, and keeps the n
@@ -64,17 +63,6 @@ func find(proc string, h *Holders, scope Scope, n int) (*Top, error) {
 		return nil, err
 	}
 	return a.top(proc, n, unreadable), nil
-}
-
-// clean keeps a name to one line without '|', which would cut the
-// monitoring core's parse of the output (a process may name itself anything).
-func clean(name string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '|' || r < ' ' || r == 0x7f {
-			return '_'
-		}
-		return r
-	}, strings.TrimSuffix(name, "\n"))
 }
 
 func sortedCounts(m map[string]int) []LabelCount {

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -76,5 +77,5 @@ func nameAt(proc, pid string) string {
 	if err != nil {
 		return "?"
 	}
-	return clean(string(b))
+	return strings.TrimSuffix(string(b), "\n") // exact: the report cleans what it shows
 }

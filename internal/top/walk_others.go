@@ -21,5 +21,5 @@ func nameOf(_ string, pid int32) string {
 	if err != nil {
 		return "?"
 	}
-	return clean(name)
+	return name // exact: the report cleans what it shows
 }
