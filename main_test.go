@@ -43,6 +43,7 @@ func TestBadInput(t *testing.T) {
 		{[]string{"--timeout", "-5"}, `"-5"`},
 		{[]string{"--timeout", "ten"}, `"ten"`},
 		{[]string{"--timeout=NaN"}, `"NaN"`},
+		{[]string{"-t", "1e-12"}, `"1e-12": want a number of seconds from 0.001`},
 		{[]string{"--always-ok=maybe"}, `"maybe"`},
 		{[]string{"-w", "1|2"}, `"1¦2"`},
 		{[]string{"x|y"}, `"x¦y"`},

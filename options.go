@@ -219,8 +219,10 @@ func parseArgs(args []string) (config, error) {
 		return cfg, fmt.Errorf("--format %q: want nagios or json", *format)
 	}
 	secs, err := strconv.ParseFloat(*timeout, 64)
-	if err != nil || !(secs > 0) || secs > 1e6 {
-		return cfg, fmt.Errorf("--timeout %q: want a number of seconds greater than 0", *timeout)
+	// Below a millisecond the duration would round to nothing, and the
+	// message say "a timeout of 0s".
+	if err != nil || !(secs >= 0.001) || secs > 1e6 {
+		return cfg, fmt.Errorf("--timeout %q: want a number of seconds from 0.001 to 1000000", *timeout)
 	}
 	cfg.timeout = time.Duration(secs * float64(time.Second))
 	return cfg, nil

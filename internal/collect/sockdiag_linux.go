@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 )
@@ -30,6 +31,9 @@ const (
 	// struct inet_diag_msg: idiag_family, idiag_state, then the sockid's
 	// ports and addresses (network byte order), and idiag_inode.
 	diagFamily, diagState, diagSport, diagDport, diagSrc, diagDst, diagInode = 0, 1, 4, 6, 8, 24, 68
+	// The sockid's idiag_if: the interface the socket is bound to (host
+	// byte order), which tells the link of a link-local address.
+	diagIf = 40
 	// struct unix_diag_msg: udiag_state, udiag_ino.
 	unixState, unixInode = 2, 4
 )
@@ -344,7 +348,7 @@ func countDump(b []byte, seq uint32, t Type, f Filter, out *tally) (done bool, e
 			}
 			inode := ne.Uint32(msg[diagInode:])
 			local, remote := diagAddrs(msg)
-			out.add(Socket{Type: typ, Status: s, Inode: inode, Kernel: inode == 0, Local: local, Remote: remote})
+			out.add(Socket{Type: typ, Status: s, Inode: inode, Kernel: inode == 0, Local: zoned(msg, local), Remote: zoned(msg, remote)})
 		}
 	}
 	return false, nil
@@ -368,4 +372,15 @@ func diagAddrs(msg []byte) (local, remote netip.AddrPort) {
 	}
 	be := binary.BigEndian
 	return netip.AddrPortFrom(addr(diagSrc), be.Uint16(msg[diagSport:])), netip.AddrPortFrom(addr(diagDst), be.Uint16(msg[diagDport:]))
+}
+
+// zoned gives link-local IPv6 addresses the link they are on (idiag_if, as
+// its index): fe80::2 on two links is two peers. Only for what the sink
+// takes: a zoned address is in no prefix of the filter.
+func zoned(msg []byte, a netip.AddrPort) netip.AddrPort {
+	ifindex := binary.NativeEndian.Uint32(msg[diagIf:])
+	if ifindex == 0 || !a.Addr().Is6() || !a.Addr().IsLinkLocalUnicast() {
+		return a
+	}
+	return netip.AddrPortFrom(a.Addr().WithZone(strconv.FormatUint(uint64(ifindex), 10)), a.Port())
 }

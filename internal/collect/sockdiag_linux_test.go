@@ -3,6 +3,7 @@ package collect
 import (
 	"encoding/binary"
 	"errors"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
@@ -145,5 +146,33 @@ func TestCountDumpErrorCutShort(t *testing.T) {
 	}
 	if _, err := countDump(msg, 8, TCP, All, newTally(nil)); err == nil || errors.Is(err, unix.EINVAL) {
 		t.Errorf("an earlier request's error: got %v, want the cut message reported", err)
+	}
+}
+
+// A link-local peer carries its link (idiag_if) for the sink, so fe80::2 on
+// two links is two peers; other addresses, and sockets on no link, none.
+func TestZoned(t *testing.T) {
+	msg := func(family byte, ifindex uint32) []byte {
+		b := make([]byte, inetDiagMsgLen)
+		b[diagFamily] = family
+		binary.NativeEndian.PutUint32(b[diagIf:], ifindex)
+		return b
+	}
+	ap := netip.MustParseAddrPort
+	tests := []struct {
+		msg  []byte
+		in   string
+		want string
+	}{
+		{msg(unix.AF_INET6, 3), "[fe80::2]:22", "[fe80::2%3]:22"},
+		{msg(unix.AF_INET6, 7), "[fe80::2]:22", "[fe80::2%7]:22"},
+		{msg(unix.AF_INET6, 0), "[fe80::2]:22", "[fe80::2]:22"},
+		{msg(unix.AF_INET6, 3), "[2001:db8::2]:22", "[2001:db8::2]:22"},
+		{msg(unix.AF_INET, 3), "169.254.0.2:22", "169.254.0.2:22"},
+	}
+	for _, tt := range tests {
+		if got := zoned(tt.msg, ap(tt.in)).String(); got != tt.want {
+			t.Errorf("zoned(%s) = %s, want %s", tt.in, got, tt.want)
+		}
 	}
 }
