@@ -111,6 +111,7 @@ func runBinaryAt(t *testing.T, path string, args ...string) (string, string, int
 	if err != nil && !errors.As(err, &exit) {
 		t.Fatalf("%s %q: %v", path, args, err)
 	}
+	validateOutput(t, args, stdout.String())
 	return stdout.String(), stderr.String(), cmd.ProcessState.ExitCode()
 }
 

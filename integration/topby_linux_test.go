@@ -167,7 +167,7 @@ func TestTopBy(t *testing.T) {
 		// Listeners have no peer: no entity, nothing to judge.
 		{[]string{"--conn-status", "listen", "--top-by", "remote-port", "--top-critical", "0"},
 			"tcp LISTEN: 1, tcp6 LISTEN: 1|'tcp_LISTEN'=1;;;0 'tcp6_LISTEN'=1;;;0 'top_remote_port_max'=0;;0;0\n", 0},
-		{[]string{"--top-by", "nothing", "--top", "3"}, "UNKNOWN: --top-by: unknown key \"nothing\" (want one of process, remote-address, remote-network, local-port, remote-port)\n", 3},
+		{[]string{"--top-by", "nothing", "--top", "3"}, "UNKNOWN: --top-by: unknown key \"nothing\" (want one of process, remote-address, remote-network, local-port, remote-port, netns)\n", 3},
 		{[]string{"--top-by", "remote-port", "--top-warning", "10:5"}, "UNKNOWN: --top-warning: range \"10:5\": start is greater than end\n", 3},
 	}
 	for _, tt := range tests {

@@ -14,8 +14,9 @@ import (
 // stopped while the check ran).
 var ErrGone = errors.New("the namespace is gone")
 
-// ErrPrivilege: entering a network namespace needs CAP_SYS_ADMIN.
-var ErrPrivilege = errors.New("entering network namespaces needs CAP_SYS_ADMIN (and reading other users' /proc/PID/ns/net CAP_SYS_PTRACE): run it as root")
+// ErrPrivilege: entering a network namespace needs CAP_SYS_ADMIN over it,
+// which root of a user namespace does not have over the host's.
+var ErrPrivilege = errors.New("entering network namespaces needs CAP_SYS_ADMIN (and reading other users' /proc/PID/ns/net CAP_SYS_PTRACE) in the host's user namespace")
 
 // Enter moves the calling thread, which the caller has locked and never
 // unlocks, into the namespace: through a name that holds it, else through a

@@ -10,22 +10,27 @@ import (
 
 // Document is the --format json output: one object for scripts.
 type Document struct {
-	State      string      `json:"state"`
-	ExitCode   int         `json:"exit_code"`
-	AlwaysOK   bool        `json:"always_ok,omitempty"`
-	Message    string      `json:"message,omitempty"`
-	Groups     []JSONGroup `json:"groups"`
-	GroupBy    string      `json:"group_by,omitempty"`
-	Warning    []string    `json:"warning"`
-	Critical   []string    `json:"critical"`
-	Backend    string      `json:"backend,omitempty"`
-	Sockets    int         `json:"sockets"`
-	DurationMS float64     `json:"duration_ms"`
-	Top        *top.Top    `json:"top,omitempty"`
-	TopBy      *Entities   `json:"top_by,omitempty"`
-	Netns      *Namespaces `json:"netns,omitempty"`
-	Error      string      `json:"error,omitempty"`
+	SchemaVersion int         `json:"schema_version"` // SchemaVersion
+	State         string      `json:"state"`
+	ExitCode      int         `json:"exit_code"`
+	AlwaysOK      bool        `json:"always_ok,omitempty"`
+	Message       string      `json:"message,omitempty"`
+	Groups        []JSONGroup `json:"groups"`
+	GroupBy       string      `json:"group_by,omitempty"`
+	Warning       []string    `json:"warning"`
+	Critical      []string    `json:"critical"`
+	Backend       string      `json:"backend,omitempty"`
+	Sockets       int         `json:"sockets"`
+	DurationMS    float64     `json:"duration_ms"`
+	Top           *top.Top    `json:"top,omitempty"`
+	TopBy         *Entities   `json:"top_by,omitempty"`
+	Netns         *Namespaces `json:"netns,omitempty"`
+	Error         string      `json:"error,omitempty"`
 }
+
+// SchemaVersion is the version of testdata/json/output.schema.json that the
+// document follows: it changes whenever the contract does.
+const SchemaVersion = 2
 
 // JSONGroup is a group in the document; type and status are left out when
 // the grouping merged them.
@@ -46,7 +51,7 @@ type JSONGroup struct {
 // writeJSON prints the report as one JSON document.
 func (r Report) writeJSON(w io.Writer, x Details) error {
 	d := Document{
-		State: r.State.String(), ExitCode: r.ExitCode(), AlwaysOK: r.opts.AlwaysOK,
+		SchemaVersion: SchemaVersion, State: r.State.String(), ExitCode: r.ExitCode(), AlwaysOK: r.opts.AlwaysOK,
 		Message: r.Message(), Groups: []JSONGroup{}, GroupBy: r.opts.GroupBy.String(),
 		Warning: nonNil(r.opts.Warning.Given()), Critical: nonNil(r.opts.Critical.Given()),
 		Backend: x.Backend, Sockets: x.Sockets, DurationMS: ms(x.Duration), Top: x.Top, TopBy: r.Entities, Netns: r.Netns,
@@ -70,7 +75,7 @@ func (r Report) writeJSON(w io.Writer, x Details) error {
 
 // writeJSONError prints an UNKNOWN as a JSON document.
 func writeJSONError(w io.Writer, msg string) error {
-	return writeDocument(w, Document{State: Unknown.String(), ExitCode: int(Unknown), Groups: []JSONGroup{},
+	return writeDocument(w, Document{SchemaVersion: SchemaVersion, State: Unknown.String(), ExitCode: int(Unknown), Groups: []JSONGroup{},
 		Warning: []string{}, Critical: []string{}, Error: strings.TrimPrefix(msg, "UNKNOWN: ")})
 }
 

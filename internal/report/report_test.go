@@ -209,7 +209,7 @@ func TestWriteUnknown(t *testing.T) {
 		{"two\nlines |pipe", false, "UNKNOWN: two lines ¦pipe\n"},
 		{"bad \"" + huge + "\" value", false, "UNKNOWN: bad \"" + huge[:200] + "... (cut: 5000 characters)\" value\n"},
 		{"--" + huge, false, "UNKNOWN: --" + huge[:998] + "... (cut: 5002 characters)\n"},
-		{"stopped", true, `{"state":"UNKNOWN","exit_code":3,"groups":[],"warning":[],"critical":[],"sockets":0,"duration_ms":0,"error":"stopped"}` + "\n"},
+		{"stopped", true, `{"schema_version":2,"state":"UNKNOWN","exit_code":3,"groups":[],"warning":[],"critical":[],"sockets":0,"duration_ms":0,"error":"stopped"}` + "\n"},
 	}
 	for _, tt := range tests {
 		var b strings.Builder
