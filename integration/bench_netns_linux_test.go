@@ -119,6 +119,8 @@ func TestBenchNetns(t *testing.T) {
 	}{
 		{"ours", "network-connections --netns all", []string{binary, "--netns", "all"}, 9},
 		{"ours grouped", "network-connections --netns all --group-by netns,status", []string{binary, "--netns", "all", "--group-by", "netns,status"}, 9},
+		{"ours top-by", "network-connections --netns all --top 3 --top-by remote-address", []string{binary, "--netns", "all", "--top", "3", "--top-by", "remote-address"}, 9},
+		{"ours top", "network-connections --netns all --top 3", []string{binary, "--netns", "all", "--top", "3"}, 9},
 		{"floor", "floor: setns and 3 dumps in each namespace", []string{floor, "netns"}, 9},
 		{"procnet", "cAdvisor's way: /proc/PID/net/{tcp,tcp6,udp,udp6} each", append([]string{floor, "procnet"}, pids...), 5},
 		{"nsenter", "for each pid: nsenter -n -t PID ss -tan", []string{"sh", "-c", "for p in " + strings.Join(pids, " ") + "; do nsenter -n -t $p ss -tan; done >/dev/null"}, 3},
@@ -193,6 +195,8 @@ func TestBenchNetns(t *testing.T) {
 	for _, phase := range []string{"200 x 50 sockets", "200 x 50 + this one 100k"} {
 		fmt.Fprintf(&b, "%s:\n", phase)
 		fmt.Fprintf(&b, "  ours / floor:                %.2f (target <= 1.2)\n", ratio(at("ours", phase), at("floor", phase)))
+		fmt.Fprintf(&b, "  --top 3 --top-by remote-address / plain: %.2f (target <= 1.15)\n", ratio(at("ours top-by", phase), at("ours", phase)))
+		fmt.Fprintf(&b, "  --top 3 (processes) / plain: %.2f\n", ratio(at("ours top", phase), at("ours", phase)))
 		fmt.Fprintf(&b, "  nsenter + ss loop / ours:    %.1f (target >= 10 on the 200 small ones)\n", ratio(at("nsenter", phase), at("ours", phase)))
 		fmt.Fprintf(&b, "  cAdvisor's /proc way / ours: %.1f\n", ratio(at("procnet", phase), at("ours", phase)))
 	}
