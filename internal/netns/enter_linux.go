@@ -1,8 +1,10 @@
 package netns
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -24,10 +26,13 @@ var ErrPrivilege = errors.New("entering network namespaces needs CAP_SYS_ADMIN (
 // be reused).
 func (ns Namespace) Enter(proc string) error {
 	var last error = ErrGone
-	try := func(path string) bool {
+	try := func(path string, pid int) bool {
 		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
-			if !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.ESRCH) {
+			// A process that is exiting refuses even root its links
+			// (EACCES): it is gone, not a namespace we may not see.
+			gone := errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ESRCH) || pid > 0 && exiting(proc, pid)
+			if !gone {
 				last = fmt.Errorf("%s: %w", path, err)
 			}
 			return false
@@ -49,12 +54,12 @@ func (ns Namespace) Enter(proc string) error {
 		return true
 	}
 	for _, p := range ns.Named {
-		if try(p) {
+		if try(p, 0) {
 			return nil
 		}
 	}
 	for _, pid := range ns.Pids {
-		if try(filepath.Join(proc, strconv.Itoa(pid), "ns/net")) {
+		if try(filepath.Join(proc, strconv.Itoa(pid), "ns/net"), pid) {
 			return nil
 		}
 		if last == ErrPrivilege {
@@ -62,6 +67,18 @@ func (ns Namespace) Enter(proc string) error {
 		}
 	}
 	return last
+}
+
+// exiting tells a process that is gone or going: no stat, or a zombie (Z)
+// or dead (X) one, whose namespace links the kernel no longer gives out.
+func exiting(proc string, pid int) bool {
+	b, err := os.ReadFile(filepath.Join(proc, strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return true
+	}
+	// The state follows the command name, which ends at the last ')'.
+	i := bytes.LastIndexByte(b, ')')
+	return i < 0 || i+2 >= len(b) || b[i+2] == 'Z' || b[i+2] == 'X'
 }
 
 // OnThread runs fn on an OS thread of its own that ends with it: fn may
