@@ -3,19 +3,16 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"sync"
 	"syscall"
-	"time"
 
+	"github.com/network-connections/network-connections/internal/check"
 	"github.com/network-connections/network-connections/internal/collect"
-	"github.com/network-connections/network-connections/internal/netns"
 	"github.com/network-connections/network-connections/internal/report"
-	"github.com/network-connections/network-connections/internal/top"
 )
 
 const name = "network-connections"
@@ -87,8 +84,12 @@ func (o *onceWriter) interrupt(write func(io.Writer)) {
 	os.Exit(int(report.Unknown)) // holding the lock: the check's exit waits
 }
 
-// run is the whole check: parse, collect, report. It returns the exit code.
-func run(args []string, out io.Writer) (code int) {
+// run is the whole check: parse, then check.Run with the collector the
+// options name. It returns the exit code.
+func run(args []string, out io.Writer) int { return runWith(args, out, collector) }
+
+// runWith takes the collector from newCollector: tests hand in their own.
+func runWith(args []string, out io.Writer, newCollector func(config) (collect.Collector, error)) (code int) {
 	asJSON := wantsJSON(args)
 	unknown := func(msg string) int {
 		report.WriteUnknown(out, msg, asJSON)
@@ -110,97 +111,30 @@ func run(args []string, out io.Writer) (code int) {
 		fmt.Fprintf(out, "%s %s\n", name, versionText())
 		return int(report.Unknown)
 	}
-
-	start := time.Now()
-	deadline := start.Add(cfg.timeout)
-	// --top takes what it needs of each socket as the collector counts it:
-	// its entity (--top-by a key the sockets carry), or what finds its holder.
-	var sink collect.Sink
-	var byKey *top.Tally
-	var holders *top.Holders
-	switch {
-	case cfg.entities.Key != top.ByProcess && (cfg.top > 0 || cfg.entities.Judges()):
-		self := "host"
-		if cfg.netns != "" && cfg.netns != "all" {
-			self = cfg.netns
-		}
-		byKey = top.NewTally(cfg.entities.Key, cfg.bits4, cfg.bits6, cfg.report.GroupBy.Netns(), self)
-		sink = byKey
-	case cfg.top > 0:
-		holders = top.NewHolders()
-		sink = holders
-	}
-	var counts collect.Counts
-	err = within(deadline, cfg.timeout, "the "+cfg.backend+" collector", func(ctx context.Context) (err error) {
-		counts, err = cfg.collector.Collect(ctx, cfg.filter, sink)
-		return err
-	})
+	c, err := newCollector(cfg)
 	if err != nil {
 		return unknown(err.Error())
 	}
-	parts := []report.Part{{Counts: counts}}
-	var namespaces *report.Namespaces
-	if all, ok := cfg.collector.(*collect.AllNetns); ok {
-		parts, namespaces = census(all.Census)
-	} else if cfg.netns != "" {
-		parts[0].Netns = &report.Netns{Name: cfg.netns, Perf: netns.PerfName(cfg.netns)}
+	return check.Run(cfg.checkConfig(asJSON), c, out)
+}
+
+// checkConfig is what check.Run takes of the options.
+func (cfg config) checkConfig(asJSON bool) check.Config {
+	return check.Config{Filter: cfg.filter, Report: cfg.report, Entities: cfg.entities, Top: cfg.top,
+		Bits4: cfg.bits4, Bits6: cfg.bits6, Netns: cfg.netns, Backend: cfg.backend, Verbose: cfg.verbose,
+		Timeout: cfg.timeout, JSON: asJSON}
+}
+
+// collector is the one that --backend and --netns name.
+func collector(cfg config) (collect.Collector, error) {
+	c, err := collect.New(cfg.backend)
+	if err != nil {
+		return nil, fmt.Errorf("--backend: %w", err)
 	}
-	r := report.NewParts(parts, cfg.report)
-	r.SetNamespaces(namespaces)
-	if byKey != nil {
-		r.JudgeEntities(byKey, cfg.entities)
-	}
-	d := report.Details{Backend: cfg.collector.Name(), Sockets: counts.Total(), Timeout: cfg.timeout, Verbose: cfg.verbose}
-	if holders != nil && len(r.Groups) > 0 {
-		err = within(deadline, cfg.timeout, "--top's walk of /proc", func(context.Context) (err error) {
-			d.Top, err = top.Find(holders, r.TopScope(), cfg.top)
-			return err
-		})
-		if err != nil {
-			return unknown(err.Error())
+	if ns := cfg.netns; ns != "" {
+		if c, err = collect.InNetns(c, ns); err != nil {
+			return nil, fmt.Errorf("--netns %s: %w", ns, err)
 		}
 	}
-	d.Duration = time.Since(start)
-	r.Render(out, d, asJSON)
-	return r.ExitCode()
-}
-
-// census is what --netns all counted, as the report takes it.
-func census(c collect.Census) ([]report.Part, *report.Namespaces) {
-	parts := make([]report.Part, len(c.Namespaces))
-	ns := &report.Namespaces{Counted: make([]report.NamespaceCount, len(c.Namespaces)), NotCounted: []report.NotCounted{},
-		Gone: c.Gone, Unreadable: c.Unreadable, Why: c.Why}
-	named := func(n netns.Namespace) report.Netns { return report.Netns{Name: n.Name, Perf: n.Perf, Inode: n.Inode} }
-	for i, n := range c.Namespaces {
-		name := named(n)
-		parts[i] = report.Part{Netns: &name, Counts: c.Counts[i]}
-		ns.Counted[i] = report.NamespaceCount{Netns: name, Processes: len(n.Pids), Sockets: c.Counts[i].Total()}
-	}
-	for _, n := range c.NotCounted {
-		ns.NotCounted = append(ns.NotCounted, report.NotCounted{Netns: named(n.Namespace), Error: n.Err, Privilege: n.Privilege})
-	}
-	return parts, ns
-}
-
-// within runs fn, giving up at the deadline that --timeout set: the core
-// would kill us then anyway, without a word on why. what names the part
-// that was slow.
-func within(deadline time.Time, timeout time.Duration, what string, fn func(ctx context.Context) error) error {
-	ctx, cancel := context.WithDeadline(context.Background(), deadline)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		defer func() {
-			if p := recover(); p != nil {
-				done <- fmt.Errorf("internal error: %v", p)
-			}
-		}()
-		done <- fn(ctx)
-	}()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		return fmt.Errorf("%s did not answer within the timeout of %s (--timeout)", what, timeout)
-	}
+	return c, nil
 }

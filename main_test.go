@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -123,36 +122,6 @@ func TestParseArgs(t *testing.T) {
 			cfg.timeout != tt.timeout {
 			t.Errorf("%q: got %+v", tt.args, cfg)
 		}
-	}
-}
-
-// hangs is a collector that never answers, as one stuck in a system call.
-type hangs struct{}
-
-func (hangs) Name() string { return "hanging" }
-func (hangs) Collect(context.Context, collect.Filter, collect.Sink) (collect.Counts, error) {
-	<-make(chan struct{}) // ignores ctx, as a stuck syscall would
-	return collect.Counts{}, nil
-}
-
-func TestWithinTimeout(t *testing.T) {
-	start := time.Now()
-	err := within(start.Add(100*time.Millisecond), 100*time.Millisecond, "the hanging collector", func(ctx context.Context) error {
-		_, err := collect.Count(ctx, hangs{}, collect.All)
-		return err
-	})
-	if err == nil || err.Error() != "the hanging collector did not answer within the timeout of 100ms (--timeout)" {
-		t.Errorf("err = %v, want a timeout", err)
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("took %s", d) // generous: only that it returns at all
-	}
-}
-
-func TestWithinPanic(t *testing.T) {
-	err := within(time.Now().Add(time.Second), time.Second, "panicking", func(context.Context) error { panic("boom") })
-	if err == nil || err.Error() != "internal error: boom" {
-		t.Errorf("err = %v, want the panic as an error", err)
 	}
 }
 

@@ -87,7 +87,6 @@ Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
 // config is the parsed command line.
 type config struct {
 	filter    collect.Filter
-	collector collect.Collector
 	backend   string
 	netns     string // --netns
 	top       int
@@ -200,15 +199,7 @@ func parseArgs(args []string) (config, error) {
 	if err := cfg.report.Critical.Check(cfg.report.GroupBy); err != nil {
 		return cfg, fmt.Errorf("--critical %w", err)
 	}
-	cfg.backend = strings.ToLower(*backend)
-	if cfg.collector, err = collect.New(cfg.backend); err != nil {
-		return cfg, fmt.Errorf("--backend: %w", err)
-	}
-	if cfg.netns = *netns; *netns != "" {
-		if cfg.collector, err = collect.InNetns(cfg.collector, *netns); err != nil {
-			return cfg, fmt.Errorf("--netns %s: %w", *netns, err)
-		}
-	}
+	cfg.backend, cfg.netns = strings.ToLower(*backend), *netns
 	if cfg.top < 0 {
 		return cfg, fmt.Errorf("--top %d: want how many to name, 0 for none", cfg.top)
 	}

@@ -11,17 +11,17 @@ import (
 	"github.com/network-connections/network-connections/internal/netns"
 )
 
-// countAll counts in every network namespace of the host: c (its /proc/net
-// the thread's) on one thread that enters each in turn, its own first.
-func countAll(ctx context.Context, c Collector, f Filter, sink Sink) (Census, error) {
+// countAll counts in every network namespace of the host with c (its
+// /proc/net the thread's): its own here, the others on threads that enter
+// them in turn. It returns the way the checker's own was counted.
+func countAll(ctx context.Context, c Collector, f Filter, sink Sink) (census Census, backend string, err error) {
 	const proc = "/proc"
-	var census Census
 	if err := netns.CanEnter(proc); err != nil {
-		return census, fmt.Errorf("--netns all: %w", err)
+		return census, "", fmt.Errorf("--netns all: %w", err)
 	}
 	list, err := netns.Discover(proc, netns.NamedDirs)
 	if err != nil {
-		return census, fmt.Errorf("--netns all: %w", err)
+		return census, "", fmt.Errorf("--netns all: %w", err)
 	}
 	census.Unreadable = list.Unreadable
 	if list.UnreadableErr != nil {
@@ -41,7 +41,9 @@ func countAll(ctx context.Context, c Collector, f Filter, sink Sink) (Census, er
 	var work []int
 	for i, ns := range list.Namespaces {
 		if ns.Self {
-			results[i].counts, results[i].err = c.Collect(ctx, f, sinkOf(ns))
+			var r Result
+			r, results[i].err = c.Collect(ctx, f, sinkOf(ns))
+			results[i].counts, backend = r.Counts, r.Backend
 		} else {
 			work = append(work, i)
 		}
@@ -63,7 +65,6 @@ func countAll(ctx context.Context, c Collector, f Filter, sink Sink) (Census, er
 	for range workers {
 		go func() {
 			done <- netns.OnThread(func() error {
-				c := fresh(c)
 				for i := range next {
 					if ctx.Err() != nil {
 						break
@@ -71,7 +72,9 @@ func countAll(ctx context.Context, c Collector, f Filter, sink Sink) (Census, er
 					r := &results[i]
 					ns := list.Namespaces[i]
 					if r.err = ns.Enter(proc); r.err == nil {
-						r.counts, r.err = c.Collect(ctx, f, sinkOf(ns))
+						var res Result
+						res, r.err = c.Collect(ctx, f, sinkOf(ns))
+						r.counts = res.Counts
 					}
 				}
 				return nil
@@ -80,11 +83,11 @@ func countAll(ctx context.Context, c Collector, f Filter, sink Sink) (Census, er
 	}
 	for range workers {
 		if err := <-done; err != nil {
-			return census, err
+			return census, backend, err
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return census, err
+		return census, backend, err
 	}
 	for i, ns := range list.Namespaces {
 		r := results[i]
@@ -101,7 +104,7 @@ func countAll(ctx context.Context, c Collector, f Filter, sink Sink) (Census, er
 			census.Counts = append(census.Counts, r.counts)
 		}
 	}
-	return census, nil
+	return census, backend, nil
 }
 
 // privilege tells an error that more privilege would have avoided.
@@ -115,14 +118,4 @@ const maxWorkers = 4
 type nsResult struct {
 	counts Counts
 	err    error
-}
-
-// fresh is a collector of the same kind for another thread: Auto keeps
-// what it used.
-func fresh(c Collector) Collector {
-	if a, ok := c.(*Auto); ok {
-		b := *a
-		return &b
-	}
-	return c
 }

@@ -7,6 +7,6 @@ import (
 	"errors"
 )
 
-func countAll(context.Context, Collector, Filter, Sink) (Census, error) {
-	return Census{}, errors.New("network namespaces exist only on Linux")
+func countAll(context.Context, Collector, Filter, Sink) (Census, string, error) {
+	return Census{}, "", errors.New("network namespaces exist only on Linux")
 }

@@ -15,7 +15,7 @@ const Backends = "auto, netlink, procfs, gopsutil"
 func New(name string) (Collector, error) {
 	switch name {
 	case "auto":
-		return &Auto{}, nil
+		return Auto{}, nil
 	case "netlink":
 		return SockDiag{}, nil
 	case "procfs":
@@ -37,11 +37,12 @@ func InNetns(c Collector, netns string) (Collector, error) {
 	case Procfs:
 		cc.Dir = threadNet
 		c = cc
-	case *Auto:
+	case Auto:
 		cc.procfs.Dir = threadNet
+		c = cc
 	}
 	if netns == "all" {
-		return &AllNetns{Collector: c}, nil
+		return AllNetns{Collector: c}, nil
 	}
 	return Netns{Path: NetnsPath(netns), Collector: c}, nil
 }
@@ -52,7 +53,6 @@ func InNetns(c Collector, netns string) (Collector, error) {
 type Auto struct {
 	sockDiag func() (dumper, error) // nil: the kernel's; tests inject refusals
 	procfs   Procfs
-	used     string // what Count or List used, for -v
 }
 
 // dumper counts one type's sockets, or tcp and tcp6 at once: a sock_diag
@@ -63,39 +63,36 @@ type dumper interface {
 	close()
 }
 
-func (a *Auto) Name() string {
-	if a.used == "" {
-		return "auto"
-	}
-	return a.used
-}
-
-func (a *Auto) Collect(ctx context.Context, f Filter, sink Sink) (Counts, error) {
+// Collect says in the result's Backend what it used: netlink, or procfs
+// and why, for -v.
+func (a Auto) Collect(ctx context.Context, f Filter, sink Sink) (Result, error) {
 	open := a.sockDiag
 	if open == nil {
 		open = func() (dumper, error) { return openSockDiag() }
 	}
-	a.used = "netlink"
+	used := "netlink"
 	d, err := open()
 	if refused(err) {
-		a.used = fmt.Sprintf("procfs (%v)", err)
-		return a.procfs.Collect(ctx, f, sink)
+		r, perr := a.procfs.Collect(ctx, f, sink)
+		r.Backend = fmt.Sprintf("procfs (%v)", err)
+		return r, perr
 	}
 	if err != nil {
-		return Counts{}, err
+		return Result{Backend: used}, err
 	}
 	defer d.close()
-	return countDumps(ctx, f, d, sink, func(t Type) ([NumStatuses]int, error) {
+	c, err := countDumps(ctx, f, d, sink, func(t Type) ([NumStatuses]int, error) {
 		row, err := d.count(t, f, sink)
 		if refused(err) {
 			if sink != nil {
 				sink.Restart() // the failed dump's sockets come again from /proc
 			}
-			a.used += fmt.Sprintf(", procfs for %s (%v)", t, err)
+			used += fmt.Sprintf(", procfs for %s (%v)", t, err)
 			return a.procfs.countType(t, f, nil, sink)
 		}
 		return row, err
 	})
+	return Result{Counts: c, Backend: used}, err
 }
 
 // refused tells whether sock_diag is unavailable here, as opposed to failing.

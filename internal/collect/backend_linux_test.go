@@ -69,10 +69,12 @@ func TestAutoFallback(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a := &Auto{sockDiag: tt.open, procfs: procfs}
-			list, c, err := List(context.Background(), a, All)
-			if err == nil && CountSockets(list) != c {
-				t.Errorf("the list counts %v, the counts are %v", CountSockets(list), c)
+			a := Auto{sockDiag: tt.open, procfs: procfs}
+			var list listSink
+			r, err := a.Collect(context.Background(), All, &list)
+			c := r.Counts
+			if err == nil && CountSockets(list.list) != c {
+				t.Errorf("the list counts %v, the counts are %v", CountSockets(list.list), c)
 			}
 			if tt.wantError {
 				if !errors.Is(err, unix.ENOBUFS) {
@@ -83,8 +85,8 @@ func TestAutoFallback(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !strings.HasPrefix(a.Name(), tt.used) {
-				t.Errorf("Name() = %q, want %q...", a.Name(), tt.used)
+			if !strings.HasPrefix(r.Backend, tt.used) {
+				t.Errorf("Backend %q, want %q...", r.Backend, tt.used)
 			}
 			if c[TCP][Established] != tt.wantTCP || c[UDP][None] != tt.wantUDP {
 				t.Errorf("tcp ESTABLISHED %d, udp NONE %d; want %d, %d", c[TCP][Established], c[UDP][None], tt.wantTCP, tt.wantUDP)

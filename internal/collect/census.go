@@ -34,24 +34,20 @@ type NetnsSink interface {
 }
 
 // AllNetns counts in every network namespace of the host (--netns all):
-// Collect returns the sum, and leaves each namespace's counts in Census.
+// the result holds the sum, and each namespace's counts in its Census.
 type AllNetns struct {
 	Collector Collector
-	Census    Census
 }
 
-func (a *AllNetns) Name() string { return a.Collector.Name() }
-
-func (a *AllNetns) Collect(ctx context.Context, f Filter, sink Sink) (Counts, error) {
-	var sum Counts
-	var err error
-	a.Census, err = countAll(ctx, a.Collector, f, sink)
-	for _, c := range a.Census.Counts {
+func (a AllNetns) Collect(ctx context.Context, f Filter, sink Sink) (Result, error) {
+	census, backend, err := countAll(ctx, a.Collector, f, sink)
+	r := Result{Backend: backend, Census: &census}
+	for _, c := range census.Counts {
 		for t := range c {
 			for s, n := range c[t] {
-				sum[t][s] += n
+				r.Counts[t][s] += n
 			}
 		}
 	}
-	return sum, err
+	return r, err
 }

@@ -141,10 +141,17 @@ func (c Counts) Total() int {
 
 // Collector counts the sockets that a filter selects and, given a sink,
 // hands each one to it too (for --top: a sink costs more, so a plain count
-// never has one).
+// never has one). Collectors keep no state: one may count on many threads.
 type Collector interface {
-	Name() string // the way it counted, once it has
-	Collect(ctx context.Context, f Filter, sink Sink) (Counts, error)
+	Collect(ctx context.Context, f Filter, sink Sink) (Result, error)
+}
+
+// Result is what a collector found: the counts, the way it counted, and
+// with --netns all each namespace's counts.
+type Result struct {
+	Counts  Counts
+	Backend string  // netlink, procfs, gopsutil; with the reason for a fallback
+	Census  *Census // --netns all; nil otherwise
 }
 
 // Sink receives the counted sockets, with their addresses, one type's dump
@@ -158,14 +165,15 @@ type Sink interface {
 
 // Count counts the sockets c finds for f.
 func Count(ctx context.Context, c Collector, f Filter) (Counts, error) {
-	return c.Collect(ctx, f, nil)
+	r, err := c.Collect(ctx, f, nil)
+	return r.Counts, err
 }
 
 // List lists the sockets c finds for f, and counts them.
 func List(ctx context.Context, c Collector, f Filter) ([]Socket, Counts, error) {
 	var l listSink
-	counts, err := c.Collect(ctx, f, &l)
-	return l.list, counts, err
+	r, err := c.Collect(ctx, f, &l)
+	return l.list, r.Counts, err
 }
 
 // listSink is a Sink that keeps every socket.

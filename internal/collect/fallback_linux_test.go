@@ -54,14 +54,14 @@ func TestFallbackLive(t *testing.T) {
 	if want[TCP][Established] != 6 || want[TCP6][Listen] != 1 || want[UDP][None] != 1 || want[Unix][Listen] != 1 {
 		t.Fatalf("sock_diag: %v", want)
 	}
-	a := &Auto{sockDiag: refusing}
-	got, err := Count(ctx, a, f)
-	if err != nil || got != want || a.Name() != "procfs (sock_diag socket: operation not permitted)" {
-		t.Errorf("refused: %v %v (%s), want %v", got, err, a.Name(), want)
+	a := Auto{sockDiag: refusing}
+	got, err := a.Collect(ctx, f, nil)
+	if err != nil || got.Counts != want || got.Backend != "procfs (sock_diag socket: operation not permitted)" {
+		t.Errorf("refused: %v %v (%s), want %v", got.Counts, err, got.Backend, want)
 	}
 
 	// /proc/net unreadable as well: an error naming what failed.
-	a = &Auto{sockDiag: refusing, procfs: Procfs{Dir: "/nonexistent/net"}}
+	a = Auto{sockDiag: refusing, procfs: Procfs{Dir: "/nonexistent/net"}}
 	if _, err := Count(ctx, a, f); !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), "/nonexistent/net/tcp") {
 		t.Errorf("both refused: %v, want an error naming /nonexistent/net/tcp", err)
 	}

@@ -17,13 +17,17 @@ import (
 // Windows, macOS and FreeBSD, and a cross-check on Linux.
 type Gopsutil struct{}
 
-func (Gopsutil) Name() string { return "gopsutil" }
 
 // gopsutil's kind for each of our types.
 var gopsutilKinds = [NumTypes]string{"tcp4", "tcp6", "udp4", "udp6", "unix"}
 
 // Collect lists the sockets with their owners' pids, which gopsutil finds.
-func (Gopsutil) Collect(ctx context.Context, f Filter, sink Sink) (Counts, error) {
+func (g Gopsutil) Collect(ctx context.Context, f Filter, sink Sink) (Result, error) {
+	c, err := g.count(ctx, f, sink)
+	return Result{Counts: c, Backend: "gopsutil"}, err
+}
+
+func (Gopsutil) count(ctx context.Context, f Filter, sink Sink) (Counts, error) {
 	if f.HasType(Unix) {
 		return Counts{}, errors.New("the gopsutil backend cannot tell the states of unix sockets (use --backend auto on Linux)")
 	}

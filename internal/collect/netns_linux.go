@@ -29,14 +29,12 @@ type Netns struct {
 	Collector Collector
 }
 
-func (n Netns) Name() string { return n.Collector.Name() }
-
-func (n Netns) Collect(ctx context.Context, f Filter, sink Sink) (c Counts, err error) {
+func (n Netns) Collect(ctx context.Context, f Filter, sink Sink) (r Result, err error) {
 	err = n.inside(func() error {
-		c, err = n.Collector.Collect(ctx, f, sink)
+		r, err = n.Collector.Collect(ctx, f, sink)
 		return err
 	})
-	return c, err
+	return r, err
 }
 
 // inside runs fn on a thread that entered the namespace.

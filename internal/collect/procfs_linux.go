@@ -23,13 +23,13 @@ type Procfs struct {
 	Dir string // "/proc/net" when empty; tests point it at testdata
 }
 
-func (Procfs) Name() string { return "procfs" }
 
 var procFiles = [NumTypes]string{"tcp", "tcp6", "udp", "udp6", "unix"}
 
-func (p Procfs) Collect(ctx context.Context, f Filter, sink Sink) (Counts, error) {
+func (p Procfs) Collect(ctx context.Context, f Filter, sink Sink) (Result, error) {
 	sc := p.newScratch()
-	return countTypes(ctx, f, func(t Type) ([NumStatuses]int, error) { return p.countType(t, f, sc, sink) })
+	c, err := countTypes(ctx, f, func(t Type) ([NumStatuses]int, error) { return p.countType(t, f, sc, sink) })
+	return Result{Counts: c, Backend: "procfs"}, err
 }
 
 // scratch is the memory one count reuses from file to file: the read buffer,

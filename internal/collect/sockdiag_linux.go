@@ -17,7 +17,6 @@ import (
 // loop, and reading into one reused buffer allocates nothing per socket.
 type SockDiag struct{}
 
-func (SockDiag) Name() string { return "netlink" }
 
 // The kernel's numbers (linux/netlink.h, linux/sock_diag.h, linux/inet_diag.h,
 // include/net/tcp_states.h) for what a dump request and its answer hold.
@@ -72,13 +71,14 @@ var typeFamilyProto = [NumTypes]struct{ family, proto uint8 }{
 	Unix: {unix.AF_UNIX, 0},
 }
 
-func (SockDiag) Collect(ctx context.Context, f Filter, sink Sink) (Counts, error) {
+func (SockDiag) Collect(ctx context.Context, f Filter, sink Sink) (Result, error) {
 	d, err := openSockDiag()
 	if err != nil {
-		return Counts{}, err
+		return Result{Backend: "netlink"}, err
 	}
 	defer d.close()
-	return countDumps(ctx, f, d, sink, func(t Type) ([NumStatuses]int, error) { return d.count(t, f, sink) })
+	c, err := countDumps(ctx, f, d, sink, func(t Type) ([NumStatuses]int, error) { return d.count(t, f, sink) })
+	return Result{Counts: c, Backend: "netlink"}, err
 }
 
 // countDumps counts what f wants with d: tcp and tcp6 in one dump when both
