@@ -86,18 +86,18 @@ Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
 
 // config is the parsed command line.
 type config struct {
-	filter    collect.Filter
-	backend   string
-	netns     string // --netns
-	top       int
-	entities  report.EntityOptions // --top-by and its limits
-	bits4     int                  // --network-prefix
-	bits6     int
-	verbose   int
-	report    report.Options
-	timeout   time.Duration
-	help      bool
-	version   bool
+	filter   collect.Filter
+	backend  string
+	netns    string // --netns
+	top      int
+	entities report.EntityOptions // --top-by and its limits
+	bits4    int                  // --network-prefix
+	bits6    int
+	verbose  int
+	report   report.Options
+	timeout  time.Duration
+	help     bool
+	version  bool
 }
 
 func parseArgs(args []string) (config, error) {

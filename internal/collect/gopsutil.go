@@ -17,7 +17,6 @@ import (
 // Windows, macOS and FreeBSD, and a cross-check on Linux.
 type Gopsutil struct{}
 
-
 // gopsutil's kind for each of our types.
 var gopsutilKinds = [NumTypes]string{"tcp4", "tcp6", "udp4", "udp6", "unix"}
 

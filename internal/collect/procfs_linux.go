@@ -23,7 +23,6 @@ type Procfs struct {
 	Dir string // "/proc/net" when empty; tests point it at testdata
 }
 
-
 var procFiles = [NumTypes]string{"tcp", "tcp6", "udp", "udp6", "unix"}
 
 func (p Procfs) Collect(ctx context.Context, f Filter, sink Sink) (Result, error) {

@@ -17,7 +17,6 @@ import (
 // loop, and reading into one reused buffer allocates nothing per socket.
 type SockDiag struct{}
 
-
 // The kernel's numbers (linux/netlink.h, linux/sock_diag.h, linux/inet_diag.h,
 // include/net/tcp_states.h) for what a dump request and its answer hold.
 // Offsets in the kernel's structs, in bytes.
