@@ -89,7 +89,8 @@ func TestDistAndPackages(t *testing.T) {
 		"etc/nagios-plugins/config/network-connections.cfg", "usr/share/doc/network-connections/README.rst", "usr/share/doc/network-connections/copyright",
 		"usr/share/doc/network-connections/nrpe/network-connections.cfg", "usr/share/lintian/overrides/network-connections",
 		"usr/share/doc/network-connections/director/network-connections.json", "usr/share/doc/network-connections/graphite/network-connections.ini",
-		"usr/share/doc/network-connections/grafana/network-connections-influxdb.json", "usr/share/doc/network-connections/grafana/network-connections-graphite.json"} {
+		"usr/share/doc/network-connections/grafana/network-connections-influxdb.json", "usr/share/doc/network-connections/grafana/network-connections-graphite.json",
+		"usr/share/doc/network-connections/output.schema.json"} {
 		if _, err := os.Stat(filepath.Join(root, f)); err != nil {
 			t.Errorf("installed: %v", err)
 		}
