@@ -104,7 +104,7 @@ func run(args []string, out io.Writer) (code int) {
 	case err != nil:
 		return unknown(err.Error())
 	case cfg.help:
-		fmt.Fprint(out, usage)
+		fmt.Fprint(out, usage())
 		return int(report.Unknown)
 	case cfg.version:
 		fmt.Fprintf(out, "%s %s\n", name, versionText())
