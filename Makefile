@@ -23,6 +23,10 @@ PREFIX    ?= /usr
 PLUGINDIR ?= $(PREFIX)/lib/nagios/plugins
 DISTDIR   ?= dist
 GO        ?= go
+# Who the packages name as their maintainer (and the changelog as packager):
+# the project, at its homepage. Whoever builds and signs their own packages
+# sets theirs: make packages MAINTAINER='Name <mail>'.
+MAINTAINER ?= network-connections developers <network-connections@users.noreply.github.com>
 # Only the platforms the tests run (Windows under wine); see the README.
 PLATFORMS := linux/amd64 linux/arm64 windows/amd64
 
@@ -76,7 +80,7 @@ fuzz-run:
 # InfluxDB for the graphs. Installed as root where
 # apt-get can; elsewhere (not root, offline) it says what is missing and the
 # tests that need it skip. DEPS_STRICT=1 (CI) makes a failed install an error.
-DEB_DEPS := iproute2 util-linux icinga2-bin icinga2-common nagios4-core rpm time make strace \
+DEB_DEPS := iproute2 util-linux libcap2-bin icinga2-bin icinga2-common nagios4-core rpm time make strace \
 	wine wine64 gcc-mingw-w64-x86-64 nagios-nrpe-server nagios-nrpe-plugin lintian rpmlint \
 	mariadb-server icingaweb2 icingaweb2-module-director icingacli php-mysql \
 	graphite-carbon graphite-web influxdb
@@ -110,10 +114,11 @@ dist:
 # .deb and .rpm packages for linux amd64 and arm64, with nfpm from the tools
 # module (tools/go.mod), which keeps the release tools out of the plugin's.
 packages: dist
+	@mkdir -p .package && sed 's|$${MAINTAINER}|$(MAINTAINER)|' contrib/changelog.yml > .package/changelog.yml
 	@for arch in amd64 arm64; do \
-		mkdir -p .package && cp $(DISTDIR)/$(BINARY)-linux-$$arch .package/$(BINARY) || exit 1; \
+		cp $(DISTDIR)/$(BINARY)-linux-$$arch .package/$(BINARY) || exit 1; \
 		for fmt in deb rpm; do \
-			VERSION='$(VERSION)' PKG_ARCH=$$arch $(GO) tool -modfile=tools/go.mod nfpm package -f contrib/nfpm.yaml -p $$fmt -t $(DISTDIR)/ || exit 1; \
+			VERSION='$(VERSION)' PKG_ARCH=$$arch MAINTAINER='$(MAINTAINER)' $(GO) tool -modfile=tools/go.mod nfpm package -f contrib/nfpm.yaml -p $$fmt -t $(DISTDIR)/ || exit 1; \
 		done; \
 	done; rm -rf .package
 	cd $(DISTDIR) && sha256sum $(BINARY)-* $(BINARY)_* > SHA256SUMS
