@@ -52,7 +52,7 @@ func FuzzCommandLine(f *testing.F) {
 		"--local-port 8000-8100 --remote-address 10.0.0.0/8 --group-by status",
 		"--conn-type unix --report-missing -c 1:", "--top 3 -vv --format json",
 		"--backend procfs --group-by none -w total=0", "-t 0", "-w 1:2:3", "--bogus", "x",
-		"--format json --critical abc", "--netns /nonexistent", "-c ~:-95.99 -w @0:657.8210567",
+		"--format json --critical abc", "--crit 5 --warn=1e3 --no-perf", "--n --v", "--co tcp", "--netns /nonexistent", "-c ~:-95.99 -w @0:657.8210567",
 	} {
 		f.Add(seed)
 	}

@@ -105,7 +105,7 @@ func runWith(args []string, out io.Writer, newCollector func(config) (collect.Co
 	case err != nil:
 		return unknown(err.Error())
 	case cfg.help:
-		fmt.Fprint(out, usage)
+		fmt.Fprint(out, usage())
 		return int(report.Unknown)
 	case cfg.version:
 		fmt.Fprintf(out, "%s %s\n", name, versionText())

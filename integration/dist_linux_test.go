@@ -1,6 +1,8 @@
 package integration
 
 import (
+	"cmp"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -110,6 +112,7 @@ func TestDistAndPackages(t *testing.T) {
 	}
 
 	lintPackages(t, dist, debs[0], rpms[0])
+	checkMaintainer(t, debs[0], rpms[0])
 
 	installed := filepath.Join(root, "usr/lib/nagios/plugins/network-connections")
 	if os.Geteuid() == 0 {
@@ -123,27 +126,195 @@ func TestDistAndPackages(t *testing.T) {
 		t.Errorf("installed --version: %q exit %d", stdout, code)
 	}
 
-	// dpkg -r keeps the Nagios command (a conffile, as every package's in
-	// /etc/nagios-plugins/config): Nagios keeps starting, and services that
-	// use it show the plugin missing instead of a config error that stops
-	// the core. --purge removes it.
-	cfg := filepath.Join(root, "etc/nagios-plugins/config/network-connections.cfg")
+	testRemoval(t, root, debs[0], installed)
+}
+
+// testRemoval removes and purges the package installed in root, and
+// installs it again.
+func testRemoval(t *testing.T, root, deb, installed string) {
+	// Removing the package keeps both cores' configurations valid: services
+	// that use the commands then show the plugin missing, and the core
+	// still starts. dpkg deletes the Icinga 2 CheckCommands on -r and the
+	// Nagios commands (a conffile) on --purge; the maintainer scripts put
+	// them back. The directories hold other packages' commands, as on a
+	// host with the cores installed (so dpkg leaves them).
+	for _, d := range []string{"usr/share/icinga2/include/plugins-contrib.d", "etc/nagios-plugins/config"} {
+		os.MkdirAll(filepath.Join(root, d), 0o755)
+	}
+	os.WriteFile(filepath.Join(root, "usr/share/icinga2/include/plugins-contrib.d/other.conf"), []byte("object CheckCommand \"other\" { command = [ \"/bin/true\" ] }\n"), 0o644)
+	os.WriteFile(filepath.Join(root, "etc/nagios-plugins/config/other.cfg"), []byte("define command {\n    command_name other\n    command_line /bin/true\n}\n"), 0o644)
 	dpkg := func(args ...string) {
 		t.Helper()
-		if out, err := exec.Command("dpkg", append([]string{"--root=" + root, "--force-script-chrootless", "--force-not-root"}, args...)...).CombinedOutput(); err != nil {
+		cmd := exec.Command("dpkg", append([]string{"--root=" + root, "--force-script-chrootless", "--force-not-root"}, args...)...)
+		cmd.Stdin = nil // a conffile question would fail, not wait
+		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("dpkg %q: %v\n%s", args, err, out)
 		}
 	}
+	validateCores(t, root, "installed")
 	dpkg("-r", "network-connections")
 	if _, err := os.Stat(installed); err == nil {
 		t.Error("dpkg -r left the binary")
 	}
-	if _, err := os.Stat(cfg); err != nil {
-		t.Errorf("dpkg -r removed the conffile: %v", err)
-	}
+	validateCores(t, root, "after dpkg -r")
 	dpkg("--purge", "network-connections")
-	if _, err := os.Stat(cfg); err == nil {
-		t.Error("dpkg --purge left the conffile")
+	validateCores(t, root, "after dpkg --purge")
+	// Installed again over what the removal left, without a question.
+	dpkg("-i", deb)
+	dpkg("--purge", "network-connections")
+	validateCores(t, root, "after a second install and purge")
+
+	// Capabilities the admin opted into survive an upgrade: postinst sets
+	// them again (an install, as every upgrade, ships a binary without).
+	if os.Geteuid() == 0 && lookPath("setcap") && lookPath("getcap") {
+		os.MkdirAll(filepath.Join(root, "etc/network-connections"), 0o755)
+		os.WriteFile(filepath.Join(root, "etc/network-connections/capabilities"), []byte("# for --top as nagios\ncap_dac_read_search,cap_sys_ptrace+ep\n"), 0o644)
+		for _, step := range []string{"install", "upgrade"} {
+			dpkg("-i", deb)
+			out, err := exec.Command("getcap", installed).CombinedOutput()
+			if err != nil || !strings.Contains(string(out), "cap_dac_read_search,cap_sys_ptrace=ep") {
+				t.Errorf("after the %s, getcap: %q, %v; want the capabilities of /etc/network-connections/capabilities", step, out, err)
+			}
+		}
+		os.Remove(filepath.Join(root, "etc/network-connections/capabilities"))
+		dpkg("-i", deb)
+		if out, _ := exec.Command("getcap", installed).CombinedOutput(); len(strings.TrimSpace(string(out))) != 0 {
+			t.Errorf("without the opt-in file, getcap: %q; want none", out)
+		}
+	}
+}
+
+// checkMaintainer: the packages name the project as maintainer, in the
+// control file, the rpm header and both changelogs; make packages
+// MAINTAINER=... puts another in all those places.
+func checkMaintainer(t *testing.T, deb, rpm string) {
+	const want = "network-connections developers <network-connections@users.noreply.github.com>"
+	if out, err := exec.Command("dpkg-deb", "-f", deb, "Maintainer").Output(); err != nil || strings.TrimSpace(string(out)) != want {
+		t.Errorf("the .deb's Maintainer: %q, %v; want %q", out, err, want)
+	}
+	changelog, err := exec.Command("sh", "-c", "dpkg-deb --fsys-tarfile \"$1\" | tar -xO ./usr/share/doc/network-connections/changelog.Debian.gz | zcat", "sh", deb).Output()
+	if err != nil || !strings.Contains(string(changelog), " -- "+want+"  ") {
+		t.Errorf("the .deb's changelog: %v\n%s", err, changelog)
+	}
+	if out, err := exec.Command("rpm", "-qp", "--qf", "%{PACKAGER}\n", rpm).Output(); err != nil || strings.TrimSpace(string(out)) != want {
+		t.Errorf("the rpm's Packager: %q, %v; want %q", out, err, want)
+	}
+	if out, err := exec.Command("rpm", "-qp", "--changelog", rpm).Output(); err != nil || !strings.Contains(string(out), want) {
+		t.Errorf("the rpm's changelog: %v\n%s", err, out)
+	}
+	other := "Jane Admin <jane@example.net>"
+	mk := exec.Command("make", "-n", "packages", "MAINTAINER="+other)
+	mk.Dir = repo
+	out, err := mk.Output()
+	if err != nil || strings.Count(string(out), other) < 2 || strings.Contains(string(out), want) {
+		t.Errorf("make -n packages MAINTAINER=%q: %v; want it for nfpm and the changelog:\n%s", other, err, out)
+	}
+}
+
+func lookPath(name string) bool {
+	_, err := exec.LookPath(name)
+	return err == nil
+}
+
+// validateCores checks that an Icinga 2 and a Nagios 4 configuration whose
+// services use the plugin's commands validate, reading the commands from
+// the directories in root where the package puts them (the cores' own
+// include directories on a real host).
+func validateCores(t *testing.T, root, when string) {
+	t.Helper()
+	if icinga2, err := exec.LookPath("icinga2"); err == nil {
+		dir := t.TempDir()
+		for _, d := range []string{"data", "log", "cache", "spool", "run"} {
+			os.MkdirAll(filepath.Join(dir, d), 0o755)
+		}
+		conf := fmt.Sprintf(`include <itl>
+const PluginDir = "/usr/lib/nagios/plugins"
+include_recursive %q
+object Host "test" {
+  check_command = "dummy"
+}
+object Service "sockets" {
+  host_name = "test"
+  check_command = "network-connections"
+  vars.network_connections_conn_type = [ "tcp" ]
+  vars.network_connections_warning = "200"
+}
+object Service "windows-sockets" {
+  host_name = "test"
+  check_command = "network-connections-windows"
+}
+`, filepath.Join(root, "usr/share/icinga2/include/plugins-contrib.d"))
+		os.WriteFile(filepath.Join(dir, "icinga2.conf"), []byte(conf), 0o644)
+		user := cmp.Or(os.Getenv("USER"), "root")
+		args := append([]string{"daemon", "-C", "-c", filepath.Join(dir, "icinga2.conf")}, icingaDirs(dir, user)...)
+		if out, err := exec.Command(icinga2, args...).CombinedOutput(); err != nil {
+			t.Errorf("%s: the Icinga 2 configuration does not validate: %v\n%s", when, err, out)
+		}
+	} else {
+		t.Logf("%s: no icinga2 (icinga2-bin) to validate with", when)
+	}
+	if nagios4, err := exec.LookPath("nagios4"); err == nil {
+		dir := t.TempDir()
+		p := func(name string) string { return filepath.Join(dir, name) }
+		user := cmp.Or(os.Getenv("USER"), "root")
+		mainCfg := fmt.Sprintf("cfg_dir=%s\ncfg_file=%s\nresource_file=%s\nnagios_user=%s\nnagios_group=%s\ncheck_result_path=%s\nlock_file=%s\ntemp_file=%s\n"+
+			"object_cache_file=%s\nprecached_object_file=%s\nstatus_file=%s\nlog_file=%s\nuse_syslog=0\n",
+			filepath.Join(root, "etc/nagios-plugins/config"), p("objects.cfg"), p("resource.cfg"), user, user, dir,
+			p("nagios.lock"), p("nagios.tmp"), p("objects.cache"), p("objects.precache"), p("status.dat"), p("nagios.log"))
+		objects := `define timeperiod {
+    timeperiod_name 24x7
+    alias           always
+    monday          00:00-24:00
+}
+define contact {
+    contact_name                  nobody
+    host_notifications_enabled    0
+    service_notifications_enabled 0
+    host_notification_period      24x7
+    service_notification_period   24x7
+    host_notification_options     n
+    service_notification_options  n
+    host_notification_commands    other
+    service_notification_commands other
+}
+define host {
+    host_name             test
+    address               127.0.0.1
+    max_check_attempts    1
+    check_period          24x7
+    contacts              nobody
+}
+define service {
+    host_name             test
+    service_description   sockets
+    check_command         check_network_connections!200!!--conn-type tcp
+    max_check_attempts    1
+    check_interval        1
+    retry_interval        1
+    check_period          24x7
+    notification_period   24x7
+    contacts              nobody
+}
+define service {
+    host_name             test
+    service_description   sockets by hand
+    check_command         check_network_connections_args!--conn-status listen -c 1:
+    max_check_attempts    1
+    check_interval        1
+    retry_interval        1
+    check_period          24x7
+    notification_period   24x7
+    contacts              nobody
+}
+`
+		os.WriteFile(p("nagios.cfg"), []byte(mainCfg), 0o644)
+		os.WriteFile(p("objects.cfg"), []byte(objects), 0o644)
+		os.WriteFile(p("resource.cfg"), []byte("$USER1$=/usr/lib/nagios/plugins\n"), 0o644)
+		if out, err := exec.Command(nagios4, "-v", p("nagios.cfg")).CombinedOutput(); err != nil {
+			t.Errorf("%s: the Nagios 4 configuration does not validate: %v\n%s", when, err, out)
+		}
+	} else {
+		t.Logf("%s: no nagios4 (nagios4-core) to validate with", when)
 	}
 }
 

@@ -160,10 +160,15 @@ func TestNetns(t *testing.T) {
 			t.Errorf("%q: exit %d %q, want 3 %q", tt.args, code, stdout, tt.want)
 		}
 	}
-	// Without the privilege: a clear UNKNOWN.
-	cmd := asNobody(t, "--netns", self)
-	out, _ = cmd.Output()
-	if cmd.ProcessState.ExitCode() != 3 || !strings.HasPrefix(string(out), "UNKNOWN: --netns "+self+": ") {
-		t.Errorf("as nobody: exit %d %q, want an UNKNOWN naming --netns", cmd.ProcessState.ExitCode(), out)
+	// Without the privilege: a clear UNKNOWN naming the capability missing:
+	// CAP_SYS_ADMIN to enter its own namespace, CAP_SYS_PTRACE first to open
+	// another user's process's (this test's, root's).
+	for path, capability := range map[string]string{"/proc/self/ns/net": "needs CAP_SYS_ADMIN", self: "needs CAP_SYS_PTRACE"} {
+		cmd := asNobody(t, "--netns", path)
+		out, _ = cmd.Output()
+		if cmd.ProcessState.ExitCode() != 3 || !strings.HasPrefix(string(out), "UNKNOWN: --netns "+path+": ") ||
+			!strings.Contains(string(out), capability) || strings.Count(string(out), "\n") != 1 {
+			t.Errorf("as nobody, --netns %s: exit %d %q, want one UNKNOWN that %s", path, cmd.ProcessState.ExitCode(), out, capability)
+		}
 	}
 }

@@ -49,13 +49,16 @@ func (n Netns) inside(fn func() error) error {
 
 func enterNetns(path string) error {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.EACCES) {
+		return fmt.Errorf("--netns %s: opening another user's process's namespace needs CAP_SYS_PTRACE (and entering it CAP_SYS_ADMIN; see the README's Privileges): %w", path, err)
+	}
 	if err != nil {
 		return fmt.Errorf("--netns %s: %w", path, err)
 	}
 	defer unix.Close(fd)
 	switch err := unix.Setns(fd, unix.CLONE_NEWNET); {
 	case errors.Is(err, unix.EPERM):
-		return fmt.Errorf("--netns %s: entering a network namespace needs CAP_SYS_ADMIN: %w", path, err)
+		return fmt.Errorf("--netns %s: entering a network namespace needs CAP_SYS_ADMIN (see the README's Privileges): %w", path, err)
 	case errors.Is(err, unix.EINVAL):
 		return fmt.Errorf("--netns %s: not a network namespace: %w", path, err)
 	case err != nil:

@@ -18,7 +18,7 @@ var ErrGone = errors.New("the namespace is gone")
 
 // ErrPrivilege: entering a network namespace needs CAP_SYS_ADMIN over it,
 // which root of a user namespace does not have over the host's.
-var ErrPrivilege = errors.New("entering network namespaces needs CAP_SYS_ADMIN (and reading other users' /proc/PID/ns/net CAP_SYS_PTRACE) in the host's user namespace")
+var ErrPrivilege = errors.New("entering network namespaces needs CAP_SYS_ADMIN (and reading other users' /proc/PID/ns/net CAP_SYS_PTRACE) in the host's user namespace: grant them to the binary with setcap or a sudo rule (see the README's Privileges)")
 
 // Enter moves the calling thread, which the caller has locked and never
 // unlocks, into the namespace: through a name that holds it, else through a

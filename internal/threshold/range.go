@@ -3,8 +3,10 @@
 package threshold
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -21,7 +23,7 @@ type Range struct {
 // Parse reads a range. An empty text gives the unset Range: monitoring cores
 // pass empty custom variables as empty arguments, and that means "no threshold".
 func Parse(text string) (Range, error) {
-	r := Range{Text: text, Start: 0, End: math.Inf(1), set: true}
+	r := Range{Start: 0, End: math.Inf(1), set: true}
 	if text == "" {
 		return Range{}, nil
 	}
@@ -44,29 +46,80 @@ func Parse(text string) (Range, error) {
 		return Range{}, fmt.Errorf("range %q: no start or end value", text)
 	}
 	var err error
-	switch startText {
-	case "":
-	case "~":
-		r.Start = math.Inf(-1)
+	var start, end string // as the range's text shows them
+	switch {
+	case startText == "":
+	case strings.TrimSpace(startText) == "~":
+		r.Start, start = math.Inf(-1), "~"
 	default:
-		if r.Start, err = parseNumber(startText); err != nil {
+		if r.Start, start, err = parseNumber(startText); err != nil {
 			return Range{}, fmt.Errorf("range %q: start %w", text, err)
+		}
+		switch {
+		case math.IsInf(r.Start, 1):
+			return Range{}, fmt.Errorf("range %q: start %q: no count is above infinity", text, startText)
+		case math.IsInf(r.Start, -1):
+			start = "~"
 		}
 	}
 	if endText != "" {
-		if r.End, err = parseNumber(endText); err != nil {
+		if r.End, end, err = parseNumber(endText); err != nil {
 			return Range{}, fmt.Errorf("range %q: end %w", text, err)
+		}
+		switch {
+		case math.IsInf(r.End, -1):
+			return Range{}, fmt.Errorf("range %q: end %q: no count is below minus infinity", text, endText)
+		case math.IsInf(r.End, 1):
+			end = ""
 		}
 	}
 	if r.Start > r.End {
 		return Range{}, fmt.Errorf("range %q: start is greater than end", text)
 	}
+	// The text the perfdata and JSON show: the numbers as given when they
+	// are plain, else as the number they mean (" 1e3" shows as 1000).
+	switch {
+	case start == "" && end == "":
+		r.Text = "0:"
+	case hasColon || end == "":
+		r.Text = start + ":" + end
+	default:
+		r.Text = end
+	}
+	if r.Inside {
+		r.Text = "@" + r.Text
+	}
 	return r, nil
 }
 
-// parseNumber accepts only [+-]digits[.digits]: strconv alone would also take
-// "inf", "1e3" and "0x10", which no Nagios range allows.
-func parseNumber(s string) (float64, error) {
+// parseNumber reads a number as the original plugin does, with Python's
+// float(): blanks around it, an exponent (1e3), digits grouped with _
+// (10_000), .5 and 5., inf or infinity in any case. Refused: nan (no count
+// is ever inside or outside it), hex (float() refuses it too) and digits
+// other than ASCII ones. It returns the number and its text for perfdata:
+// as given when plain ([+-]digits[.digits]), else the number it means.
+func parseNumber(s string) (float64, string, error) {
+	t := strings.TrimSpace(s)
+	if plain(t) {
+		v, err := strconv.ParseFloat(t, 64)
+		return v, t, err
+	}
+	if !pythonFloat.MatchString(t) {
+		return 0, "", fmt.Errorf("%q is not a number", s)
+	}
+	v, err := strconv.ParseFloat(strings.ReplaceAll(t, "_", ""), 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) { // 1e999 is inf, 1e-999 is 0, as in Python
+		return 0, "", fmt.Errorf("%q is not a number", s)
+	}
+	return v, strconv.FormatFloat(v, 'f', -1, 64), nil
+}
+
+// pythonFloat is the grammar of Python's float() for finite numbers and
+// infinity, in ASCII; nan is left out on purpose.
+var pythonFloat = regexp.MustCompile(`^[+-]?(?:(?:[0-9](?:_?[0-9])*(?:\.(?:[0-9](?:_?[0-9])*)?)?|\.[0-9](?:_?[0-9])*)(?:[eE][+-]?[0-9](?:_?[0-9])*)?|(?i:inf|infinity))$`)
+
+// plain reports whether s is [+-]digits[.digits], which perfdata shows as is.
+func plain(s string) bool {
 	digits, dots := 0, 0
 	for i, c := range s {
 		switch {
@@ -76,13 +129,10 @@ func parseNumber(s string) (float64, error) {
 			dots++
 		case (c == '-' || c == '+') && i == 0:
 		default:
-			return 0, fmt.Errorf("%q is not a number", s)
+			return false
 		}
 	}
-	if digits == 0 || dots > 1 {
-		return 0, fmt.Errorf("%q is not a number", s)
-	}
-	return strconv.ParseFloat(s, 64)
+	return digits > 0 && dots <= 1
 }
 
 // IsSet reports whether the range was given.

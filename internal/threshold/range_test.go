@@ -40,8 +40,10 @@ func TestParse(t *testing.T) {
 func TestParseErrors(t *testing.T) {
 	for _, text := range []string{
 		"foo", "1-10", "10:~", "1,10", "1:2:3", "2:1", "10:5", "abc", "@", ":", "@:",
-		"~", "~:~", "inf", "1e3", "0x10", "1..2", ".", "-", "--1", "1-", " 10", "10 ",
-		"+3:.5", "nan", "@10:5", "~10", "10:20:", "@@1",
+		"~", "~:~", "0x10", "1..2", ".", "-", "--1", "1-", "+3:.5x",
+		"nan", "NaN", "-nan", "@10:5", "~10", "10:20:", "@@1", " ", "@ ", " :5", "5: ",
+		"1__0", "_10", "10_", "1e", "e3", "1e3.5", "1_e3", "inf:", "infinity:5", "~:-inf",
+		"５", "1 _0", "0b1", "1j", "10%", "in", "infinit",
 	} {
 		if r, err := Parse(text); err == nil {
 			t.Errorf("Parse(%q) = %+v, want an error", text, r)
@@ -53,6 +55,54 @@ func TestEmptyIsUnset(t *testing.T) {
 	r, err := Parse("")
 	if err != nil || r.IsSet() || r.Alerts(-1) || r.Alerts(1e9) {
 		t.Errorf("Parse(\"\") = %+v, %v; want an unset range that never alerts", r, err)
+	}
+}
+
+// The number forms Python's float() takes, as the original reads a range:
+// each parses to the range of the plain text that perfdata then shows.
+func TestPythonNumbers(t *testing.T) {
+	inf := math.Inf(1)
+	tests := []struct {
+		text, shown string
+		start, end  float64
+	}{
+		{" 10", "10", 0, 10},
+		{"10 ", "10", 0, 10},
+		{"\t10\n", "10", 0, 10},
+		{" 5 : 10 ", "5:10", 5, 10},
+		{"1e3", "1000", 0, 1000},
+		{"1E3", "1000", 0, 1000},
+		{"1.5e-1:2.5E+2", "0.15:250", 0.15, 250},
+		{"10_000", "10000", 0, 10000},
+		{"1_0.2_5", "10.25", 0, 10.25},
+		{".5", ".5", 0, 0.5},
+		{"5.", "5.", 0, 5},
+		{"+.5:5.", "+.5:5.", 0.5, 5},
+		{"inf", "0:", 0, inf},
+		{"10:inf", "10:", 10, inf},
+		{"10:+Infinity", "10:", 10, inf},
+		{"-inf:10", "~:10", math.Inf(-1), 10},
+		{"@-INF:-1e0", "@~:-1", math.Inf(-1), -1},
+		{"1e999", "0:", 0, inf},
+		{"1e-999:1", "0:1", 0, 1},
+		{" ~ :10", "~:10", math.Inf(-1), 10},
+		// plain numbers keep their text
+		{"+3:3.50", "+3:3.50", 3, 3.5},
+		{"-0", "-0", 0, 0},
+	}
+	for _, tt := range tests {
+		r, err := Parse(tt.text)
+		if err != nil {
+			t.Errorf("Parse(%q): %v", tt.text, err)
+			continue
+		}
+		if r.Start != tt.start || r.End != tt.end || r.String() != tt.shown {
+			t.Errorf("Parse(%q) = %+v, want %v:%v shown as %q", tt.text, r, tt.start, tt.end, tt.shown)
+		}
+		again, err := Parse(r.String())
+		if err != nil || again.Start != r.Start || again.End != r.End || again.String() != r.String() {
+			t.Errorf("Parse(%q) shows %q, which parses to %+v, %v", tt.text, r.String(), again, err)
+		}
 	}
 }
 
