@@ -69,7 +69,7 @@ var options = []option{
 	{long: "top", arg: "N", def: "0", shown: "0, off",
 		help: "after the status line, name the N processes that hold the most sockets of the groups that alert (or of all groups)"},
 	{long: "top-by", arg: "KEY", def: "process",
-		help: "what --top names: process, remote-address, remote-network, local-port or remote-port (these read no /proc)"},
+		help: "what --top names: process, remote-address, remote-network, local-port, remote-port or netns (these read no /proc)"},
 	{long: "network-prefix", arg: "V4,V6", def: "24,64", help: "remote-network's prefix lengths"},
 	{long: "top-warning", arg: "RANGE", shown: "none",
 		help: "WARNING when one entity of --top-by (a peer, a network, a port) holds a count outside this range"},
@@ -321,7 +321,7 @@ func parseTopBy(cfg *config, fs *flag.FlagSet, key, prefix, warning, critical st
 	case fs.Changed("network-prefix") && e.Key != top.ByRemoteNetwork:
 		return fmt.Errorf("--network-prefix applies to --top-by remote-network, not %s", e.Key)
 	case e.Key == top.ByProcess && e.Judges():
-		return errors.New("--top-warning and --top-critical judge the entities of --top-by remote-address, remote-network, local-port or remote-port, not processes")
+		return errors.New("--top-warning and --top-critical judge the entities of --top-by remote-address, remote-network, local-port, remote-port or netns, not processes")
 	case fs.Changed("top-by") && cfg.top == 0 && !e.Judges():
 		return fmt.Errorf("--top-by %s: give --top N to list the largest, or --top-warning/--top-critical to judge each", e.Key)
 	}
