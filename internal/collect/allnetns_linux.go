@@ -12,12 +12,13 @@ import (
 // countAll counts in every network namespace of the host: c (its /proc/net
 // the thread's) on one thread that enters each in turn, its own first.
 func countAll(ctx context.Context, c Collector, f Filter, sink Sink) (Census, error) {
-	const proc = "/proc"
+	opts := netns.Defaults()
+	proc := opts.Proc
 	var census Census
 	if err := netns.CanEnter(proc); err != nil {
 		return census, fmt.Errorf("--netns all: %w", err)
 	}
-	list, err := netns.Discover(proc, netns.NamedDirs)
+	list, err := netns.Discover(opts)
 	if err != nil {
 		return census, fmt.Errorf("--netns all: %w", err)
 	}

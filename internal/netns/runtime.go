@@ -1,0 +1,309 @@
+package netns
+
+import (
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Options say where to look: the proc file system, and where runtimes keep
+// their state. Tests point them at fake trees.
+type Options struct {
+	Proc  string // "/proc"
+	Roots Roots
+}
+
+// Roots are where runtimes keep the state the names are read from. Each is
+// tried in turn; a runtime elsewhere (another data root, a private
+// containerd) is still found through the process that runs its container
+// (the shim's working directory, conmon's command line).
+type Roots struct {
+	Docker     []string // data roots: /var/lib/docker
+	DockerConf string   // daemon.json, for a data-root set there
+	Containerd []string // state dirs, holding io.containerd.runtime.v2.task/<ns>/<id>
+	Podman     []string // storage roots, holding overlay-containers/containers.json
+	PodLogs    string   // the kubelet's /var/log/pods/<namespace>_<name>_<uid>
+}
+
+// Defaults are the paths of the host.
+func Defaults() Options {
+	return Options{Proc: "/proc", Roots: Roots{
+		Docker:     []string{"/var/lib/docker"},
+		DockerConf: "/etc/docker/daemon.json",
+		Containerd: []string{"/run/containerd"},
+		Podman:     []string{"/var/lib/containers/storage"},
+		PodLogs:    "/var/log/pods",
+	}}
+}
+
+// maxStateFile bounds what is read of one runtime file: a name is near the
+// start of each, and a hostile or broken file must not cost more.
+const maxStateFile = 4 << 20
+
+func readSmall(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, maxStateFile))
+}
+
+// namer reads names for one run of Discover, each source at most once.
+type namer struct {
+	Options
+	podLogs     map[string][2]string // pod uid: namespace, name
+	podLogsRead bool
+	dockerRoots []string
+	podman      map[string]string // container id: name, from the storages
+	podmanInfra map[string]string // pod id's first 12 hex digits: the infra container's id
+	podmanDir   map[string]string // container id: its storage root
+	podmanRead  bool
+}
+
+// ociSpec is what is read of an OCI bundle's config.json.
+type ociSpec struct {
+	Hostname    string            `json:"hostname"`
+	Annotations map[string]string `json:"annotations"`
+	Mounts      []struct {
+		Destination string `json:"destination"`
+		Source      string `json:"source"`
+	} `json:"mounts"`
+}
+
+func readSpec(dir string) (ociSpec, bool) {
+	var s ociSpec
+	b, err := readSmall(filepath.Join(dir, "config.json"))
+	return s, err == nil && json.Unmarshal(b, &s) == nil
+}
+
+// parent is what the process that started a container's first process
+// tells: containerd's shim works in the task's bundle, conmon is given it
+// and the container's name on its command line.
+type parent struct {
+	pid    int
+	shim   bool   // a containerd shim
+	conmon bool   // conmon (Podman, CRI-O)
+	podman bool   // conmon started by podman
+	bundle string // the OCI bundle directory
+	name   string // conmon's -n
+	id     string // conmon's -c
+}
+
+func (n *namer) parentOf(pid int) (parent, bool) {
+	ppid := int(statField(n.Proc, pid, 4))
+	if ppid <= 1 {
+		return parent{}, false
+	}
+	p := parent{pid: ppid}
+	dir := filepath.Join(n.Proc, strconv.Itoa(ppid))
+	switch comm := readComm(dir); {
+	case strings.HasPrefix(comm, "containerd-shim"):
+		cwd, err := os.Readlink(filepath.Join(dir, "cwd"))
+		if err != nil {
+			return p, false
+		}
+		p.shim, p.bundle = true, cwd
+	case comm == "conmon":
+		b, err := readSmall(filepath.Join(dir, "cmdline"))
+		if err != nil {
+			return p, false
+		}
+		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+		p.conmon = true
+		for i := 0; i+1 < len(args); i++ {
+			switch args[i] {
+			case "-b", "--bundle":
+				p.bundle = args[i+1]
+			case "-n", "--name":
+				p.name = args[i+1]
+			case "-c", "--cid":
+				p.id = args[i+1]
+			case "--exit-command":
+				p.podman = filepath.Base(args[i+1]) == "podman"
+			}
+		}
+	default:
+		return p, false
+	}
+	return p, true
+}
+
+func readComm(dir string) string {
+	b, err := os.ReadFile(filepath.Join(dir, "comm"))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSuffix(string(b), "\n")
+}
+
+// statField is field n (1-based, n > 2) of /proc/PID/stat, as a number;
+// -1 when unread. The command, field 2, is in parentheses and may hold
+// spaces: count from the last ')'.
+func statField(proc string, pid, n int) int64 {
+	b, err := os.ReadFile(filepath.Join(proc, strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return -1
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return -1
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < n-2 {
+		return -1
+	}
+	v, err := strconv.ParseInt(f[n-3], 10, 64)
+	if err != nil {
+		return -1
+	}
+	return v
+}
+
+// pod is a Kubernetes pod's namespace and name by its UID: from the
+// kubelet's log directory, listed once.
+func (n *namer) pod(uid string) (ns, name, source string) {
+	if !n.podLogsRead {
+		n.podLogsRead = true
+		n.podLogs = map[string][2]string{}
+		entries, _ := os.ReadDir(n.Roots.PodLogs)
+		for _, e := range entries {
+			// namespace_name_uid: the first two are DNS names, without '_'.
+			f := strings.Split(e.Name(), "_")
+			if len(f) == 3 && f[0] != "" && f[1] != "" {
+				n.podLogs[f[2]] = [2]string{f[0], f[1]}
+			}
+		}
+	}
+	if p, ok := n.podLogs[uid]; ok {
+		return p[0], p[1], filepath.Join(n.Roots.PodLogs, p[0]+"_"+p[1]+"_"+uid)
+	}
+	// A static pod's UID in the cgroup path has no dashes; its log
+	// directory's name may.
+	if len(uid) == 32 {
+		for u, p := range n.podLogs {
+			if strings.ReplaceAll(u, "-", "") == uid {
+				return p[0], p[1], filepath.Join(n.Roots.PodLogs, p[0]+"_"+p[1]+"_"+u)
+			}
+		}
+	}
+	return "", "", ""
+}
+
+// podFromSpec reads a pod's identity from the CRI annotations that
+// containerd and CRI-O write into every container's bundle.
+func podFromSpec(s ociSpec) (ns, name, uid, ctr string, ok bool) {
+	a := s.Annotations
+	for _, k := range [][4]string{
+		{"io.kubernetes.cri.sandbox-namespace", "io.kubernetes.cri.sandbox-name", "io.kubernetes.cri.sandbox-uid", "io.kubernetes.cri.container-name"},
+		{"io.kubernetes.pod.namespace", "io.kubernetes.pod.name", "io.kubernetes.pod.uid", "io.kubernetes.container.name"},
+	} {
+		if a[k[0]] != "" && a[k[1]] != "" {
+			return a[k[0]], a[k[1]], a[k[2]], a[k[3]], true
+		}
+	}
+	return "", "", "", "", false
+}
+
+// taskDir is containerd's bundle of a task: under a known state dir, else
+// where the shim of one of pids works.
+func (n *namer) taskDir(ns, id string, pids []int) string {
+	for _, root := range n.Roots.Containerd {
+		d := filepath.Join(root, "io.containerd.runtime.v2.task", ns, id)
+		if st, err := os.Stat(d); err == nil && st.IsDir() {
+			return d
+		}
+	}
+	for _, pid := range pids {
+		if p, ok := n.parentOf(pid); ok && p.shim && filepath.Base(p.bundle) == id && (ns == "" || filepath.Base(filepath.Dir(p.bundle)) == ns) {
+			return p.bundle
+		}
+	}
+	return ""
+}
+
+// dockerContainer is what is read of Docker's config.v2.json.
+type dockerContainer struct {
+	Name       string
+	HostConfig struct{ NetworkMode string }
+}
+
+// docker reads a container's name from its config.v2.json: under the data
+// roots known, else under the one its bundle's /etc/hostname comes from.
+func (n *namer) docker(id string, pids []int) (dockerContainer, string) {
+	if n.dockerRoots == nil {
+		n.dockerRoots = append([]string{}, n.Roots.Docker...)
+		if b, err := readSmall(n.Roots.DockerConf); err == nil {
+			var conf struct {
+				DataRoot string `json:"data-root"`
+			}
+			if json.Unmarshal(b, &conf) == nil && conf.DataRoot != "" {
+				n.dockerRoots = append([]string{conf.DataRoot}, n.dockerRoots...)
+			}
+		}
+	}
+	read := func(dir string) (dockerContainer, string, bool) {
+		var c dockerContainer
+		p := filepath.Join(dir, "config.v2.json")
+		b, err := readSmall(p)
+		if err != nil || json.Unmarshal(b, &c) != nil || c.Name == "" {
+			return c, "", false
+		}
+		c.Name = strings.TrimPrefix(c.Name, "/")
+		return c, p, true
+	}
+	for _, root := range n.dockerRoots {
+		if c, p, ok := read(filepath.Join(root, "containers", id)); ok {
+			return c, p
+		}
+	}
+	if d := n.taskDir("moby", id, pids); d != "" {
+		if s, ok := readSpec(d); ok {
+			for _, m := range s.Mounts {
+				if m.Destination == "/etc/hostname" && filepath.Base(filepath.Dir(m.Source)) == id {
+					if c, p, ok := read(filepath.Dir(m.Source)); ok {
+						return c, p
+					}
+				}
+			}
+		}
+	}
+	return dockerContainer{}, ""
+}
+
+// podmanStorage reads the storages' containers.json once: each container's
+// name, and each pod's infra container (named <pod id's 12 digits>-infra).
+func (n *namer) podmanStorage() {
+	if n.podmanRead {
+		return
+	}
+	n.podmanRead = true
+	n.podman, n.podmanInfra, n.podmanDir = map[string]string{}, map[string]string{}, map[string]string{}
+	for _, root := range n.Roots.Podman {
+		b, err := readSmall(filepath.Join(root, "overlay-containers", "containers.json"))
+		if err != nil {
+			continue
+		}
+		var list []struct {
+			ID    string   `json:"id"`
+			Names []string `json:"names"`
+		}
+		if json.Unmarshal(b, &list) != nil {
+			continue
+		}
+		for _, c := range list {
+			if len(c.Names) == 0 || n.podman[c.ID] != "" {
+				continue
+			}
+			n.podman[c.ID] = c.Names[0]
+			n.podmanDir[c.ID] = root
+			if pod, ok := strings.CutSuffix(c.Names[0], "-infra"); ok && len(pod) == 12 {
+				n.podmanInfra[pod] = c.ID
+			}
+		}
+	}
+}
