@@ -141,7 +141,7 @@ func name(o Options, list []Namespace) {
 		}
 		found := n.containers(ns.Pids)
 		named := n.identify(ns, found)
-		if p := ipNetnsName(ns.Named, false); p != "" {
+		if p := n.ipNetnsName(ns.Named, false); p != "" {
 			ns.Name, ns.Perf = ipNetnsDisplay(filepath.Base(p)), ipNetnsLabel(filepath.Base(p))
 			ns.ID.Source = "ip netns " + p
 			continue
@@ -157,7 +157,7 @@ func name(o Options, list []Namespace) {
 			ns.Name, ns.Perf = c.Short(), Label("container", strings.ReplaceAll(c.Runtime, "-", ""), id)
 			ns.ID.Source = fmt.Sprintf("the cgroup of pid %d", found[0].pids[0])
 		case len(ns.Named) > 0:
-			if p := ipNetnsName(ns.Named, true); p != "" {
+			if p := n.ipNetnsName(ns.Named, true); p != "" {
 				ns.Name, ns.Perf = "netns "+filepath.Base(p), Label("netns", filepath.Base(p))
 				ns.ID.Source = "ip netns " + p
 			} else {
@@ -189,9 +189,9 @@ func name(o Options, list []Namespace) {
 
 // ipNetnsName is the pin that `ip netns add` made (a file under
 // /run/netns) with a name an admin chose, or, with generated, any.
-func ipNetnsName(named []string, generatedToo bool) string {
+func (n *namer) ipNetnsName(named []string, generatedToo bool) string {
 	for _, p := range named {
-		if d := filepath.Dir(p); (d == "/run/netns" || d == "/var/run/netns") && (generatedToo || !generated(filepath.Base(p))) {
+		if d := filepath.Dir(p); slices.Contains(n.Roots.IPNetns, d) && (generatedToo || !generated(filepath.Base(p))) {
 			return p
 		}
 	}

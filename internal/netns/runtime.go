@@ -21,6 +21,7 @@ type Options struct {
 // containerd) is still found through the process that runs its container
 // (the shim's working directory, conmon's command line).
 type Roots struct {
+	IPNetns    []string // where ip netns pins: /run/netns
 	Docker     []string // data roots: /var/lib/docker
 	DockerConf string   // daemon.json, for a data-root set there
 	Containerd []string // state dirs, holding io.containerd.runtime.v2.task/<ns>/<id>
@@ -31,6 +32,7 @@ type Roots struct {
 // Defaults are the paths of the host.
 func Defaults() Options {
 	return Options{Proc: "/proc", Roots: Roots{
+		IPNetns:    []string{"/run/netns", "/var/run/netns"},
 		Docker:     []string{"/var/lib/docker"},
 		DockerConf: "/etc/docker/daemon.json",
 		Containerd: []string{"/run/containerd"},
@@ -213,9 +215,19 @@ func podFromSpec(s ociSpec) (ns, name, uid, ctr string, ok bool) {
 // where the shim of one of pids works.
 func (n *namer) taskDir(ns, id string, pids []int) string {
 	for _, root := range n.Roots.Containerd {
-		d := filepath.Join(root, "io.containerd.runtime.v2.task", ns, id)
-		if st, err := os.Stat(d); err == nil && st.IsDir() {
-			return d
+		namespaces := []string{ns}
+		if ns == "" { // any: nerdctl's systemd scope does not tell
+			entries, _ := os.ReadDir(filepath.Join(root, "io.containerd.runtime.v2.task"))
+			namespaces = namespaces[:0]
+			for _, e := range entries {
+				namespaces = append(namespaces, e.Name())
+			}
+		}
+		for _, ns := range namespaces {
+			d := filepath.Join(root, "io.containerd.runtime.v2.task", ns, id)
+			if st, err := os.Stat(d); err == nil && st.IsDir() {
+				return d
+			}
 		}
 	}
 	for _, pid := range pids {

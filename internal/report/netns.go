@@ -18,14 +18,28 @@ type Namespaces struct {
 // NamespaceCount is a counted namespace.
 type NamespaceCount struct {
 	Netns
-	Processes int `json:"processes"`
-	Sockets   int `json:"sockets"`
+	Identity  NetnsIdentity `json:"identity"`
+	Processes int           `json:"processes"`
+	Sockets   int           `json:"sockets"`
 }
 
 // NotCounted is a namespace found and not counted.
 type NotCounted struct {
 	Netns
-	Error string `json:"error"`
+	Identity NetnsIdentity `json:"identity"`
+	Error    string        `json:"error"`
+}
+
+// NetnsIdentity is what a namespace was found to be, each name exact as
+// the runtime keeps it, and where its name came from.
+type NetnsIdentity struct {
+	Runtime      string   `json:"runtime,omitempty"` // docker, podman, containerd, nerdctl, cri-o, kubernetes, container
+	ContainerIDs []string `json:"container_ids,omitempty"`
+	Container    string   `json:"container_name,omitempty"`
+	PodNamespace string   `json:"pod_namespace,omitempty"`
+	PodName      string   `json:"pod_name,omitempty"` // a Kubernetes pod's, or a Podman pod's
+	PodUID       string   `json:"pod_uid,omitempty"`
+	Source       string   `json:"name_source"`
 }
 
 // The status line of a grouping by namespace names at most this many
@@ -75,6 +89,11 @@ func (n *Namespaces) netnsLines(verbose int) []string {
 			line += fmt.Sprintf(", %d gone while counted (their containers stopped)", n.Gone)
 		}
 		lines = append(lines, line)
+	}
+	if verbose > 0 {
+		for _, c := range n.Counted {
+			lines = append(lines, fmt.Sprintf("network namespace %s: named by %s", c.Name, c.Identity.Source))
+		}
 	}
 	for _, nc := range n.NotCounted {
 		lines = append(lines, fmt.Sprintf("not counted: %s: %s", nc.Name, nc.Error))
