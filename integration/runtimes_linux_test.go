@@ -523,3 +523,75 @@ func TestRuntimePodman(t *testing.T) {
 	pm("pod", "restart", rt+"-pm-pod")
 	sameLabels(t, before, checkRuntimeNamespaces(t, wants()))
 }
+
+// Podman rootless, as nobody: no cgroup of its own on cgroup v1 (hybrid),
+// so conmon, the container's parent, names it. Without a network (as
+// nobody, slirp4netns needs /dev/net/tun, which not every host opens to
+// all).
+func TestRuntimePodmanRootless(t *testing.T) {
+	needRoot(t)
+	need(t, "podman", "podman")
+	need(t, "newuidmap", "uidmap")
+	need(t, "setpriv", "util-linux")
+	img := buildRuntimeImage(t)
+	base := t.TempDir()
+	home, run := filepath.Join(base, "home"), filepath.Join(base, "run")
+	for _, d := range []string{base, home, run} {
+		os.MkdirAll(d, 0o700)
+		os.Chown(d, 65534, 65534)
+	}
+	os.Chmod(base, 0o755)
+	os.Chmod(filepath.Dir(base), 0o755) // the test's temporary directory: nobody passes through
+	conf := filepath.Join(base, "containers.conf")
+	os.WriteFile(conf, []byte("[containers]\ndefault_ulimits = [\"nofile=1024:1024\", \"nproc=1024:1024\"]\n"), 0o644)
+	tar := filepath.Join(base, "img.tar")
+	if b, err := os.ReadFile(img.tar); err != nil || os.WriteFile(tar, b, 0o644) != nil {
+		t.Fatal(err)
+	}
+	cmd := func(args ...string) *exec.Cmd {
+		c := exec.Command("setpriv", append([]string{"--reuid=65534", "--regid=65534", "--clear-groups", "podman",
+			"--cgroup-manager", "cgroupfs", "--events-backend", "file"}, args...)...)
+		c.Env = append(os.Environ(), "HOME="+home, "XDG_RUNTIME_DIR="+run, "CONTAINERS_CONF="+conf)
+		c.Dir = base
+		return c
+	}
+	pm := func(args ...string) string {
+		t.Helper()
+		var stderr strings.Builder
+		c := cmd(args...)
+		c.Stderr = &stderr
+		out, err := c.Output()
+		if err != nil {
+			t.Fatalf("podman (rootless) %s: %v: %s%s", strings.Join(args, " "), err, out, stderr.String())
+		}
+		return strings.TrimSpace(string(out))
+	}
+	t.Cleanup(func() {
+		if out, err := cmd("rm", "-fa", "-t", "0").CombinedOutput(); err != nil {
+			t.Logf("podman rm: %v: %s", err, out)
+		}
+		// The pause process that holds the user namespace.
+		b, err := os.ReadFile(filepath.Join(run, "libpod/tmp/pause.pid"))
+		if pid, _ := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 1 {
+			syscall.Kill(pid, syscall.SIGKILL)
+		} else {
+			t.Logf("no pause process: %v", err)
+		}
+	})
+	if out, err := cmd("import", tar, "localhost/"+rt+"-img:1").CombinedOutput(); err != nil {
+		t.Skipf("rootless podman does not run here: %v: %s", err, out)
+	}
+	name := rt + "-rl-web"
+	pm("run", "-d", "--network", "none", "--name", name, "localhost/"+rt+"-img:1", "/bin/sh", "-c", "exec /holder 2")
+	wants := func() []nsWant {
+		pid := pidOf(t, pm("inspect", "-f", "{{.State.Pid}}", name))
+		waitSockets(t, pid)
+		return []nsWant{{"podman " + name, pid}}
+	}
+	before := checkRuntimeNamespaces(t, wants())
+	if src := before["podman "+name].identity["name_source"].(string); !strings.HasPrefix(src, "conmon's command line") {
+		t.Errorf("named by %q", src)
+	}
+	pm("restart", "-t", "1", name)
+	sameLabels(t, before, checkRuntimeNamespaces(t, wants()))
+}
