@@ -6,11 +6,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/network-connections/network-connections/internal/netns"
 )
 
 // The runtimes' tests start their daemons with state of their own, under
@@ -240,9 +243,12 @@ func needRoot(t *testing.T) {
 // Docker: a dockerd of the test's (its own data root, exec root, socket,
 // bridge; no iptables), on the test's containerd: bridge, none, a
 // container in another's namespace, a user network, host.
-func TestRuntimeDocker(t *testing.T) {
-	needRoot(t)
-	need(t, "dockerd", "docker.io")
+// startDockerd starts a dockerd of the test's (its own data root, exec
+// root, socket and bridge; no iptables rules) on a containerd of the
+// test's, with the test image imported; its containers go when the test
+// ends. It returns the docker client for it and the data root's parent.
+func startDockerd(t *testing.T) (func(args ...string) string, string) {
+	t.Helper()
 	img := buildRuntimeImage(t)
 	sock := startContainerd(t)
 	base := t.TempDir()
@@ -271,12 +277,22 @@ func TestRuntimeDocker(t *testing.T) {
 		"-H", "unix://"+dsock, "--containerd", sock, "--bridge", bridge, "--iptables=false", "--ip6tables=false",
 		"--ip-masq=false", "--config-file", filepath.Join(base, "daemon.json"))
 	t.Cleanup(func() {
-		for _, c := range strings.Fields(d("ps", "-aq")) {
-			osExec(client, "-H", "unix://"+dsock, "rm", "-f", c)
+		if ids := strings.Fields(d("ps", "-aq")); len(ids) > 0 {
+			osExec(client, append([]string{"-H", "unix://" + dsock, "rm", "-f"}, ids...)...)
 		}
-		osExec(client, "-H", "unix://"+dsock, "network", "rm", rt+"-dk-net")
+		// The user networks, and with them their bridges.
+		if ids := strings.Fields(d("network", "ls", "-q", "--filter", "type=custom")); len(ids) > 0 {
+			osExec(client, append([]string{"-H", "unix://" + dsock, "network", "rm"}, ids...)...)
+		}
 	})
 	d("import", "--change", `CMD ["/bin/sleep","100000000"]`, img.tar, rt+"-img:1")
+	return d, base
+}
+
+func TestRuntimeDocker(t *testing.T) {
+	needRoot(t)
+	need(t, "dockerd", "docker.io")
+	d, base := startDockerd(t)
 	d("network", "create", "--opt", "com.docker.network.bridge.name="+rt+"-dk1", rt+"-dk-net")
 	run := func(name string, args ...string) {
 		d(append([]string{"run", "--pull", "never", "-d", "--name", name}, args...)...)
@@ -594,4 +610,68 @@ func TestRuntimePodmanRootless(t *testing.T) {
 	}
 	pm("restart", "-t", "1", name)
 	sameLabels(t, before, checkRuntimeNamespaces(t, wants()))
+}
+
+// The cost of the names (make bench): --netns all next to 120 Docker
+// containers (their data root found through their bundles, the longest
+// way), against naming them by the ids in their cgroups alone. Reading the
+// names must add at most 10% to the check's time.
+func TestBenchRuntimeNames(t *testing.T) {
+	if os.Getenv("NC_BENCH") == "" {
+		t.Skip("a benchmark: make bench (NC_BENCH=1) runs it")
+	}
+	needRoot(t)
+	need(t, "dockerd", "docker.io")
+	d, _ := startDockerd(t)
+	const n = 120
+	for i := range n {
+		d("run", "--pull", "never", "-d", "--name", fmt.Sprintf("%s-bench-%03d", rt, i), rt+"-img:1", "/holder", "1")
+	}
+	median := func(runs int, fn func()) time.Duration {
+		ds := make([]time.Duration, runs)
+		for i := range ds {
+			start := time.Now()
+			fn()
+			ds[i] = time.Since(start)
+		}
+		slices.Sort(ds)
+		return ds[runs/2]
+	}
+	check := median(15, func() {
+		if _, _, code := runBinary(t, "--netns", "all", "--group-by", "netns"); code == 3 {
+			t.Fatal("UNKNOWN")
+		}
+	})
+	discover := func(o netns.Options) func() {
+		return func() {
+			l, err := netns.Discover(o)
+			if err != nil || len(l.Namespaces) < n {
+				t.Fatalf("%d namespaces, %v", len(l.Namespaces), err)
+			}
+		}
+	}
+	plainOpts := netns.Defaults()
+	plainOpts.Plain = true
+	var named, plain time.Duration
+	for range 3 { // alternated, against the host's drift
+		named += median(11, discover(netns.Defaults()))
+		plain += median(11, discover(plainOpts))
+	}
+	named, plain = named/3, plain/3
+	l, _ := netns.Discover(netns.Defaults())
+	docker := 0
+	for _, ns := range l.Namespaces {
+		if strings.HasPrefix(ns.Name, "docker "+rt+"-bench-") {
+			docker++
+		}
+	}
+	cost := float64(named-plain) / float64(check)
+	t.Logf("%d containers (%d named by Docker's name): --netns all %.1f ms; discovery with names %.2f ms, by cgroup ids alone %.2f ms: the names add %.2f ms, %.1f%% of the check (at most 10%%), %.1f µs a container",
+		n, docker, ms(check), ms(named), ms(plain), ms(named-plain), 100*cost, float64((named-plain).Microseconds())/n)
+	if docker != n {
+		t.Errorf("%d of %d containers named by their name", docker, n)
+	}
+	if cost > 0.10 {
+		t.Errorf("the names add %.1f%% to --netns all, more than 10%%", 100*cost)
+	}
 }

@@ -140,7 +140,7 @@ func name(o Options, list []Namespace) {
 			continue
 		}
 		found := n.containers(ns.Pids)
-		named := n.identify(ns, found)
+		named := !o.Plain && n.identify(ns, found)
 		if p := n.ipNetnsName(ns.Named, false); p != "" {
 			ns.Name, ns.Perf = ipNetnsDisplay(filepath.Base(p)), ipNetnsLabel(filepath.Base(p))
 			ns.ID.Source = "ip netns " + p
@@ -154,7 +154,7 @@ func name(o Options, list []Namespace) {
 		case len(found) > 0:
 			c := found[0].c
 			id := c.ID[:min(len(c.ID), 12)]
-			ns.Name, ns.Perf = c.Short(), Label("container", strings.ReplaceAll(c.Runtime, "-", ""), id)
+			ns.Name, ns.Perf = owned(c.Owner, c.Short(), "container", strings.ReplaceAll(c.Runtime, "-", ""), id)
 			ns.ID.Source = fmt.Sprintf("the cgroup of pid %d", found[0].pids[0])
 		case len(ns.Named) > 0:
 			if p := n.ipNetnsName(ns.Named, true); p != "" {
@@ -231,10 +231,10 @@ func (n *namer) containers(pids []int) []seen {
 			continue
 		}
 		c, ok := ParseCgroup(string(b))
-		if ok && c.Namespace != "" && n.taskDir(c.Namespace, c.ID, []int{pid}) == "" {
+		if ok && c.Namespace != "" && (n.Plain || n.taskDir(c.Namespace, c.ID, []int{pid}) == "") {
 			ok = false
 		}
-		if !ok && loose < 4 {
+		if !ok && loose < 4 && !n.Plain {
 			loose++
 			if p, isParent := n.parentOf(pid); isParent {
 				switch {
@@ -244,6 +244,9 @@ func (n *namer) containers(pids []int) []seen {
 						rt = "podman"
 					}
 					c, ok = Container{Runtime: rt, ID: p.id}, true
+					if p.uid != 0 {
+						c.Owner = strconv.FormatUint(uint64(p.uid), 10)
+					}
 				case p.shim:
 					c, ok = Container{Runtime: "containerd", Namespace: filepath.Base(filepath.Dir(p.bundle)), ID: filepath.Base(p.bundle)}, true
 				}
@@ -318,7 +321,7 @@ func (n *namer) identify(ns *Namespace, found []seen) bool {
 				continue
 			}
 			id.Runtime, id.Container, id.Source = "docker", c.Name, src
-			ns.Name, ns.Perf = "docker "+c.Name, Label("docker", c.Name)
+			ns.Name, ns.Perf = owned(s.c.Owner, "docker "+c.Name, "docker", c.Name)
 			return true
 		case "podman":
 			if n.podmanName(ns, s) {
@@ -332,8 +335,11 @@ func (n *namer) identify(ns *Namespace, found []seen) bool {
 			id.Runtime = s.c.Runtime
 			if spec, ok := readSpec(dir); ok && spec.Annotations["nerdctl/name"] != "" {
 				id.Runtime, id.Container, id.Source = "nerdctl", spec.Annotations["nerdctl/name"], "annotations in "+filepath.Join(dir, "config.json")
-				ns.Name, ns.Perf = "nerdctl "+id.Container, Label("nerdctl", id.Container)
+				ns.Name, ns.Perf = owned(s.c.Owner, "nerdctl "+id.Container, "nerdctl", id.Container)
 				return true
+			}
+			if s.c.Owner != "" {
+				continue // a user's containerd: shown by id, with the uid
 			}
 			cns := filepath.Base(filepath.Dir(dir))
 			id.Container, id.Source = s.c.ID, "containerd task "+dir
@@ -408,7 +414,7 @@ func (n *namer) podmanName(ns *Namespace, s seen) bool {
 	if infra != "" {
 		if spec, ok := readSpec(infra); ok && spec.Hostname != "" {
 			id.Runtime, id.Pod, id.Container, id.Source = "podman", spec.Hostname, name, "the hostname in "+filepath.Join(infra, "config.json")
-			ns.Name, ns.Perf = "podman pod "+spec.Hostname, Label("podmanpod", spec.Hostname)
+			ns.Name, ns.Perf = owned(s.c.Owner, "podman pod "+spec.Hostname, "podmanpod", spec.Hostname)
 			return true
 		}
 	}
@@ -416,7 +422,7 @@ func (n *namer) podmanName(ns *Namespace, s seen) bool {
 		return false
 	}
 	id.Runtime, id.Container, id.Source = "podman", name, src
-	ns.Name, ns.Perf = "podman "+name, Label("podman", name)
+	ns.Name, ns.Perf = owned(s.c.Owner, "podman "+name, "podman", name)
 	return true
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -51,7 +52,17 @@ func newFakeHost(t *testing.T) *fakeHost {
 		}
 		return 0, unix.ENOTTY
 	}
-	t.Cleanup(func() { nsType = old })
+	// The owner of a process: its file "uid", else root.
+	oldOwner := ownerOf
+	ownerOf = func(dir string) (uint32, bool) {
+		if _, err := os.Stat(dir); err != nil {
+			return 0, false
+		}
+		b, _ := os.ReadFile(filepath.Join(dir, "uid"))
+		uid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+		return uint32(uid), true
+	}
+	t.Cleanup(func() { nsType, ownerOf = old, oldOwner })
 	return h
 }
 
@@ -293,9 +304,28 @@ func TestDiscoverNames(t *testing.T) {
 	// parent, names it.
 	rl := h.netns("podman-rootless", "net")
 	rlConmon := h.conmon("--api-version", "1", "-c", hexID("b0"), "-u", hexID("b0"), "-n", "rc-rl-web", "--exit-command", "/usr/bin/podman")
+	h.write(fmt.Sprintf("proc/%d/uid", rlConmon), "1000\n")
 	h.pin("podman-rootless", "run/user/1000/netns/netns-69fc6b8b-9ae4-9da6-dddc-084d0fb0a8ad", "net:[9]")
 	h.proc("podman-rootless", "holder", "1:name=systemd:/user.slice/user-1000.slice/session-3.scope\n0::/user.slice/user-1000.slice/session-3.scope\n", rlConmon, 33)
-	expect(rl, "podman rc-rl-web", "podman-rc-rl-web", "conmon's command line")
+	expect(rl, "podman rc-rl-web (uid 1000)", "podmanuser-1000-rc-rl-web", "conmon's command line")
+
+	// A user cannot pass their namespace off as root's container: their
+	// own conmon or shim names it with their uid, or not at all.
+	forged := h.netns("forged", "net")
+	fakeConmon := h.conmon("-c", hexID("b1"), "-n", "rc-pm-web", "--exit-command", "/usr/bin/podman")
+	h.write(fmt.Sprintf("proc/%d/uid", fakeConmon), "1001\n")
+	h.proc("forged", "holder", "0::/user.slice/user-1001.slice/session-4.scope\n", fakeConmon, 34)
+	expect(forged, "podman rc-pm-web (uid 1001)", "podmanuser-1001-rc-pm-web", "conmon's command line")
+	forgedShim := h.netns("forged-shim", "net")
+	h.write("home/u/io.containerd.runtime.v2.task/rc/rc-ctr-web/config.json", `{}`)
+	userShim := h.shim(h.path("home/u/io.containerd.runtime.v2.task/rc/rc-ctr-web"))
+	h.write(fmt.Sprintf("proc/%d/uid", userShim), "1001\n")
+	shimmed := h.proc("forged-shim", "holder", "0::/user.slice/user-1001.slice/session-4.scope\n", userShim, 35)
+	expect(forgedShim, fmt.Sprintf("pid %d (holder)", shimmed), "", "the oldest process")
+	userCg := h.netns("user-cgroup", "net")
+	h.write("var/lib/docker/containers/"+hexID("d6")+"/config.v2.json", `{"Name":"/rc-dk-web2"}`)
+	h.proc("user-cgroup", "holder", "0::/user.slice/user-1001.slice/user@1001.service/app.slice/docker-"+hexID("d6")+".scope\n", 1, 36)
+	expect(userCg, "docker rc-dk-web2 (uid 1001)", "dockeruser-1001-rc-dk-web2", "config.v2.json")
 
 	// containerd via ctr, cgroupfs: /<namespace>/<id>, a task under
 	// /run/containerd.

@@ -40,6 +40,10 @@ type Container struct {
 	PodUID    string // a Kubernetes pod's
 	PodmanPod string // a Podman pod's id
 	Namespace string // containerd's namespace, with the id only a candidate: a task must exist
+	// Owner is the uid of a rootless runtime's user (user@UID.service in
+	// the path, or the owner of conmon): that user named the container,
+	// and may name it as another's, so the name carries the uid.
+	Owner string
 }
 
 // Short is the container as `docker ps` shows it: the runtime and the first
@@ -123,6 +127,11 @@ func parsePath(path string) (Container, bool) {
 		return c, false
 	}
 	for _, e := range elems[:len(elems)-1] {
+		if u, ok := strings.CutPrefix(e, "user@"); ok {
+			if u, ok = strings.CutSuffix(u, ".service"); ok && u != "" && strings.Trim(u, "0123456789") == "" {
+				c.Owner = u // a user's delegated cgroups: theirs to name
+			}
+		}
 		if uid := podUID(e); uid != "" {
 			c.PodUID = uid
 		}
@@ -198,7 +207,19 @@ func alnum(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' ||
 // '-': a label's first word tells how to read the rest.
 var kinds = map[string]int{ // kind: how many parts follow
 	"host": 0, "netns": 1, "pin": 1, "pid": 2, "pod": 2, "podhost": 1,
-	"docker": 1, "podman": 1, "podmanpod": 1, "containerd": 2, "nerdctl": 1, "crio": 1, "container": 1,
+	"docker": 1, "podman": 1, "podmanpod": 1, "containerd": 2, "nerdctl": 1, "crio": 1, "container": 2,
+	// A rootless runtime's: the user's uid first.
+	"dockeruser": 2, "podmanuser": 2, "podmanpoduser": 2, "nerdctluser": 2, "containeruser": 3,
+}
+
+// owned is a rootless container's name and label: the uid after the name,
+// and first in the label, so that no user can take another's (root's
+// containers' included).
+func owned(owner, display, kind string, parts ...string) (string, string) {
+	if owner == "" {
+		return display, Label(kind, parts...)
+	}
+	return display + " (uid " + owner + ")", Label(kind+"user", append([]string{owner}, parts...)...)
 }
 
 // Label is the perfdata label of a namespace of this kind and identity:

@@ -24,7 +24,7 @@ func TestParseCgroup(t *testing.T) {
 		{"a pod, cgroupfs driver", "0::/kubepods/burstable/pod1b2c3d4e-0000-4111-8222-123456789abc/" + id + "\n",
 			Container{Runtime: "container", ID: id, PodUID: "1b2c3d4e-0000-4111-8222-123456789abc"}, true},
 		{"cri-o", "0::/machine.slice/crio-" + id + ".scope\n", Container{Runtime: "cri-o", ID: id}, true},
-		{"podman, rootless, split", "0::/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" + id + ".scope/container\n", Container{Runtime: "podman", ID: id}, true},
+		{"podman, rootless, split", "0::/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" + id + ".scope/container\n", Container{Runtime: "podman", ID: id, Owner: "1000"}, true},
 		{"podman, the scope itself", "0::/machine.slice/libpod-" + id + ".scope\n", Container{Runtime: "podman", ID: id}, true},
 		{"podman's conmon is no container", "0::/machine.slice/libpod-conmon-" + id + ".scope\n", Container{}, false},
 		{"cri-o's conmon is no container", "0::/machine.slice/crio-conmon-" + id + ".scope\n", Container{}, false},

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // Options say where to look: the proc file system, and where runtimes keep
@@ -14,6 +15,9 @@ import (
 type Options struct {
 	Proc  string // "/proc"
 	Roots Roots
+	// Plain names containers by the ids in their cgroups alone, reading
+	// no runtime's state: what the names cost is measured against it.
+	Plain bool
 }
 
 // Roots are where runtimes keep the state the names are read from. Each is
@@ -87,6 +91,7 @@ func readSpec(dir string) (ociSpec, bool) {
 // and the container's name on its command line.
 type parent struct {
 	pid    int
+	uid    uint32 // its owner: a shim or conmon of a user's is that user's to forge
 	shim   bool   // a containerd shim
 	conmon bool   // conmon (Podman, CRI-O)
 	podman bool   // conmon started by podman
@@ -102,8 +107,13 @@ func (n *namer) parentOf(pid int) (parent, bool) {
 	}
 	p := parent{pid: ppid}
 	dir := filepath.Join(n.Proc, strconv.Itoa(ppid))
+	uid, ok := ownerOf(dir)
+	if !ok {
+		return p, false
+	}
+	p.uid = uid
 	switch comm := readComm(dir); {
-	case strings.HasPrefix(comm, "containerd-shim"):
+	case strings.HasPrefix(comm, "containerd-shim") && p.uid == 0:
 		cwd, err := os.Readlink(filepath.Join(dir, "cwd"))
 		if err != nil {
 			return p, false
@@ -132,6 +142,17 @@ func (n *namer) parentOf(pid int) (parent, bool) {
 		return p, false
 	}
 	return p, true
+}
+
+// ownerOf is the uid that owns a /proc/PID directory: the process's.
+// Tests of fake trees replace it.
+var ownerOf = func(dir string) (uint32, bool) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return 0, false
+	}
+	s, ok := st.Sys().(*syscall.Stat_t)
+	return s.Uid, ok
 }
 
 func readComm(dir string) string {
