@@ -176,3 +176,28 @@ func bytesOf(c byte, n int) []byte {
 	}
 	return b
 }
+
+func TestTopLevel(t *testing.T) {
+	for _, tt := range []struct {
+		doc  string
+		want string // the raw values of Name and HostConfig, as Go prints the map
+	}{
+		{`{"Name":"/web","HostConfig":{"NetworkMode":"bridge"}}`, `map[HostConfig:{"NetworkMode":"bridge"} Name:"/web"]`},
+		{`{"Config":{"Labels":{"Name":"/forged"}},"Name":"/web"}`, `map[Name:"/web"]`},
+		{` { "Env" : ["A=\"Name\":\"/x\"", "B={[\\"] , "Name" : "/w\"e}b" } `, `map[Name:"/w\"e}b"]`},
+		{`{"Name":1.5e3,"HostConfig":null}`, `map[HostConfig:null Name:1.5e3]`},
+		{`{"Name":"/a","Name":"/b"}`, `map[Name:"/b"]`},
+		{`{"Name":"/trunc`, `map[]`},
+		{`{"X":{"Y":[1,2,{"Z":"}"}]},"Name":"/n"}`, `map[Name:"/n"]`},
+		{`[{"Name":"/in-array"}]`, `map[]`},
+		{``, `map[]`},
+	} {
+		got := map[string]string{}
+		for k, v := range topLevel([]byte(tt.doc), "Name", "HostConfig") {
+			got[k] = string(v)
+		}
+		if s := fmt.Sprint(got); s != tt.want {
+			t.Errorf("%s: got %s, want %s", tt.doc, s, tt.want)
+		}
+	}
+}

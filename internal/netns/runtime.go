@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -83,7 +84,16 @@ type ociSpec struct {
 func readSpec(dir string) (ociSpec, bool) {
 	var s ociSpec
 	b, err := readSmall(filepath.Join(dir, "config.json"))
-	return s, err == nil && json.Unmarshal(b, &s) == nil
+	if err != nil {
+		return s, false
+	}
+	v := topLevel(b, "hostname", "annotations", "mounts")
+	for k, dst := range map[string]any{"hostname": &s.Hostname, "annotations": &s.Annotations, "mounts": &s.Mounts} {
+		if raw, ok := v[k]; ok && json.Unmarshal(raw, dst) != nil {
+			return s, false
+		}
+	}
+	return s, true
 }
 
 // parent is what the process that started a container's first process
@@ -283,8 +293,15 @@ func (n *namer) docker(id string, pids []int) (dockerContainer, string) {
 		var c dockerContainer
 		p := filepath.Join(dir, "config.v2.json")
 		b, err := readSmall(p)
-		if err != nil || json.Unmarshal(b, &c) != nil || c.Name == "" {
+		if err != nil {
 			return c, "", false
+		}
+		v := topLevel(b, "Name", "HostConfig")
+		if json.Unmarshal(v["Name"], &c.Name) != nil || c.Name == "" {
+			return c, "", false
+		}
+		if mode, ok := topLevel(v["HostConfig"], "NetworkMode")["NetworkMode"]; ok {
+			json.Unmarshal(mode, &c.HostConfig.NetworkMode)
 		}
 		c.Name = strings.TrimPrefix(c.Name, "/")
 		return c, p, true
@@ -299,6 +316,11 @@ func (n *namer) docker(id string, pids []int) (dockerContainer, string) {
 			for _, m := range s.Mounts {
 				if m.Destination == "/etc/hostname" && filepath.Base(filepath.Dir(m.Source)) == id {
 					if c, p, ok := read(filepath.Dir(m.Source)); ok {
+						// The data root, for the daemon's other
+						// containers: no bundle to read for them.
+						if root := filepath.Dir(filepath.Dir(filepath.Dir(m.Source))); !slices.Contains(n.dockerRoots, root) {
+							n.dockerRoots = append(n.dockerRoots, root)
+						}
 						return c, p
 					}
 				}
@@ -339,4 +361,102 @@ func (n *namer) podmanStorage() {
 			}
 		}
 	}
+}
+
+// topLevel returns the raw JSON values of the wanted keys of the object
+// that b holds, in one pass that decodes nothing else: a runtime's state
+// file is mostly what the name does not need (a bundle's config.json is
+// 10 KB of process, mounts and seccomp). Keys are compared as written; the
+// last of a repeated key wins, as with encoding/json.
+func topLevel(b []byte, keys ...string) map[string][]byte {
+	out := map[string][]byte{}
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return out
+	}
+	i++
+	for {
+		i = skipSpace(b, i)
+		if i < len(b) && b[i] == ',' {
+			i = skipSpace(b, i+1)
+		}
+		if i >= len(b) || b[i] != '"' {
+			return out // '}', or not JSON
+		}
+		end := endString(b, i)
+		if end < 0 {
+			return out
+		}
+		key := string(b[i+1 : end-1])
+		i = skipSpace(b, end)
+		if i >= len(b) || b[i] != ':' {
+			return out
+		}
+		i = skipSpace(b, i+1)
+		end = endValue(b, i)
+		if end < 0 {
+			return out
+		}
+		for _, k := range keys {
+			if k == key {
+				out[key] = b[i:end]
+			}
+		}
+		i = end
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// endString is the index after the string that starts at b[i] ('"').
+func endString(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return -1
+}
+
+// endValue is the index after the value that starts at b[i].
+func endValue(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"':
+		return endString(b, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				e := endString(b, j)
+				if e < 0 {
+					return -1
+				}
+				j = e - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return -1
+	}
+	j := i
+	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\n' && b[j] != '\t' && b[j] != '\r' {
+		j++
+	}
+	return j
 }
