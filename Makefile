@@ -96,7 +96,7 @@ deps:
 # Times the check against ss, gopsutil and a bare sock_diag program on 10k to
 # 100k sockets in a private network namespace (root), and prints one table.
 bench: deps
-	cd integration && NC_BENCH=1 $(GO) test -count=1 -run '^TestBench(Netns)?$$' -timeout 60m -v . | grep -v '^\s*\(=== RUN\|--- PASS\|PASS\|ok \)'
+	cd integration && NC_BENCH=1 $(GO) test -count=1 -run '^TestBench(Netns|RuntimeNames)?$$' -timeout 60m -v . | grep -v '^\s*\(=== RUN\|--- PASS\|PASS\|ok \)'
 
 install: build
 	install -D -m 0755 $(BINARY) $(DESTDIR)$(PLUGINDIR)/$(BINARY)
