@@ -112,7 +112,7 @@ func Discover(o Options) (List, error) {
 // pins are the paths of the nsfs files bound somewhere: from the mount
 // table, else the files in NamedDirs.
 func pins(proc string) []string {
-	if b, err := os.ReadFile(filepath.Join(proc, "self/mountinfo")); err == nil {
+	if b, err := readFile(filepath.Join(proc, "self/mountinfo"), 64<<20, false); err == nil {
 		return nsfsMounts(string(b))
 	}
 	var paths []string
@@ -226,7 +226,7 @@ func (n *namer) containers(pids []int) []seen {
 		if i == 64 || i >= 16 && len(found) > 0 {
 			break // a namespace of many processes that name none is no container's
 		}
-		b, err := os.ReadFile(filepath.Join(n.Proc, strconv.Itoa(pid), "cgroup"))
+		b, err := readProc(filepath.Join(n.Proc, strconv.Itoa(pid), "cgroup"))
 		if err != nil {
 			continue
 		}
@@ -446,7 +446,7 @@ func sortByAge(proc string, pids []int) {
 }
 
 func comm(proc string, pid int) string {
-	b, err := os.ReadFile(filepath.Join(proc, strconv.Itoa(pid), "comm"))
+	b, err := readProc(filepath.Join(proc, strconv.Itoa(pid), "comm"))
 	if err != nil {
 		return "ended"
 	}

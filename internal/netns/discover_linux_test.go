@@ -18,14 +18,14 @@ import (
 // listed in self/mountinfo. Discover reads it as it reads the host's, as
 // any user, in milliseconds.
 type fakeHost struct {
-	t     *testing.T
+	t     testing.TB
 	root  string
 	o     Options
 	mount strings.Builder
 	next  int
 }
 
-func newFakeHost(t *testing.T) *fakeHost {
+func newFakeHost(t testing.TB) *fakeHost {
 	t.Helper()
 	root := t.TempDir()
 	h := &fakeHost{t: t, root: root, next: 100}
@@ -421,5 +421,34 @@ func TestDiscoverSameNameTwice(t *testing.T) {
 	got := h.discover() // fails on a shared name or label
 	if len(got) != 3 {
 		t.Errorf("%d namespaces", len(got))
+	}
+}
+
+// The naming's own cost, on a fake tree of 120 Docker containers whose
+// data root only their bundles tell, against naming them by their cgroup
+// ids alone: go test -run - -bench Discover ./internal/netns.
+func BenchmarkDiscover(b *testing.B) {
+	h := newFakeHost(b)
+	for i := range 120 {
+		ns := fmt.Sprintf("ns%d", i)
+		h.netns(ns, "net")
+		id := hexID(fmt.Sprintf("%02x", i))
+		h.write("opt/dk/containers/"+id+"/config.v2.json", `{"Config":{"Env":["PATH=/bin"],"Labels":{}},"Name":"/web-`+fmt.Sprint(i)+`","HostConfig":{"NetworkMode":"bridge"}}`)
+		bundle := "opt/exec/io.containerd.runtime.v2.task/moby/" + id
+		h.write(bundle+"/config.json", `{"process":{"env":["PATH=/bin"]},"mounts":[{"destination":"/etc/hostname","source":"`+h.path("opt/dk/containers/"+id+"/hostname")+`"}]}`)
+		shim := h.shim(h.path(bundle))
+		h.proc(ns, "holder", "12:pids:/docker/"+id+"\n0::/\n", shim, i)
+	}
+	h.write("proc/self/mountinfo", "")
+	for _, plain := range []bool{false, true} {
+		o := h.o
+		o.Plain = plain
+		b.Run(fmt.Sprintf("plain=%v", plain), func(b *testing.B) {
+			for b.Loop() {
+				if l, err := Discover(o); err != nil || len(l.Namespaces) != 121 {
+					b.Fatal(len(l.Namespaces), err)
+				}
+			}
+		})
 	}
 }

@@ -2,13 +2,14 @@ package netns
 
 import (
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // Options say where to look: the proc file system, and where runtimes keep
@@ -50,14 +51,42 @@ func Defaults() Options {
 // start of each, and a hostile or broken file must not cost more.
 const maxStateFile = 4 << 20
 
-func readSmall(path string) ([]byte, error) {
-	f, err := os.Open(path)
+func readSmall(path string) ([]byte, error) { return readFile(path, maxStateFile, true) }
+
+// readFile reads a file of at most max bytes with plain system calls: no
+// os.File, whose set-up (non-blocking mode, the poller) costs as much again
+// as the small reads naming makes for each namespace. regular: a short
+// read is the end (a runtime's state file), spared the read that returns
+// 0; a /proc file may come a page at a time.
+func readFile(path string, max int, regular bool) ([]byte, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, err
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, maxStateFile))
+	defer unix.Close(fd)
+	b := make([]byte, 0, 8<<10)
+	for len(b) < max {
+		if len(b) == cap(b) {
+			b = slices.Grow(b, min(cap(b), max-len(b)))
+		}
+		n, err := unix.Read(fd, b[len(b):min(cap(b), max)])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "read", Path: path, Err: err}
+		}
+		short := len(b)+n < cap(b)
+		b = b[:len(b)+n]
+		if n == 0 || regular && short {
+			break
+		}
+	}
+	return b, nil
 }
+
+// readProc reads a small /proc file.
+func readProc(path string) ([]byte, error) { return readFile(path, 1<<20, false) }
 
 // namer reads names for one run of Discover, each source at most once.
 type namer struct {
@@ -130,7 +159,7 @@ func (n *namer) parentOf(pid int) (parent, bool) {
 		}
 		p.shim, p.bundle = true, cwd
 	case comm == "conmon":
-		b, err := readSmall(filepath.Join(dir, "cmdline"))
+		b, err := readProc(filepath.Join(dir, "cmdline"))
 		if err != nil {
 			return p, false
 		}
@@ -166,7 +195,7 @@ var ownerOf = func(dir string) (uint32, bool) {
 }
 
 func readComm(dir string) string {
-	b, err := os.ReadFile(filepath.Join(dir, "comm"))
+	b, err := readProc(filepath.Join(dir, "comm"))
 	if err != nil {
 		return ""
 	}
@@ -177,7 +206,7 @@ func readComm(dir string) string {
 // -1 when unread. The command, field 2, is in parentheses and may hold
 // spaces: count from the last ')'.
 func statField(proc string, pid, n int) int64 {
-	b, err := os.ReadFile(filepath.Join(proc, strconv.Itoa(pid), "stat"))
+	b, err := readProc(filepath.Join(proc, strconv.Itoa(pid), "stat"))
 	if err != nil {
 		return -1
 	}
@@ -319,7 +348,7 @@ func (n *namer) docker(id string, pids []int) (dockerContainer, string) {
 						// The data root, for the daemon's other
 						// containers: no bundle to read for them.
 						if root := filepath.Dir(filepath.Dir(filepath.Dir(m.Source))); !slices.Contains(n.dockerRoots, root) {
-							n.dockerRoots = append(n.dockerRoots, root)
+							n.dockerRoots = append([]string{root}, n.dockerRoots...)
 						}
 						return c, p
 					}
