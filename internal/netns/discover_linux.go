@@ -156,6 +156,9 @@ func name(o Options, list []Namespace) {
 			id := c.ID[:min(len(c.ID), 12)]
 			ns.Name, ns.Perf = owned(c.Owner, c.Short(), "container", strings.ReplaceAll(c.Runtime, "-", ""), id)
 			ns.ID.Source = fmt.Sprintf("the cgroup of pid %d", found[0].pids[0])
+			if !o.Plain {
+				ns.ID.Source += " (no name of the runtime's was readable)"
+			}
 		case len(ns.Named) > 0:
 			if p := n.ipNetnsName(ns.Named, true); p != "" {
 				ns.Name, ns.Perf = "netns "+filepath.Base(p), Label("netns", filepath.Base(p))
