@@ -46,7 +46,7 @@ func TestNetnsAllPins(t *testing.T) {
 	}
 	run := func() map[uint64]ns {
 		t.Helper()
-		stdout, stderr, code := runBinary(t, "--netns", "all", "--group-by", "netns", "--format", "json")
+		stdout, stderr, code := runBinary(t, "--netns", "all", "--group-by", "netns", "--format", "json", "-t", "120")
 		if code == 3 || stderr != "" {
 			t.Fatalf("exit %d:\n%s%s", code, stdout, stderr)
 		}

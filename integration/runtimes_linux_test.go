@@ -163,7 +163,9 @@ type nsSeen struct {
 // returns what was seen of each, by name.
 func checkRuntimeNamespaces(t *testing.T, wants []nsWant) map[string]nsSeen {
 	t.Helper()
-	stdout, stderr, code := runBinary(t, "--netns", "all", "--group-by", "netns,type,status", "--format", "json")
+	// A long timeout: on a busy host every namespace's dump walks all
+	// the host's sockets.
+	stdout, stderr, code := runBinary(t, "--netns", "all", "--group-by", "netns,type,status", "--format", "json", "-t", "120")
 	if code == 3 || stderr != "" {
 		t.Fatalf("exit %d:\n%s%s", code, stdout, stderr)
 	}
@@ -602,10 +604,10 @@ func TestRuntimePodmanRootless(t *testing.T) {
 	wants := func() []nsWant {
 		pid := pidOf(t, pm("inspect", "-f", "{{.State.Pid}}", name))
 		waitSockets(t, pid)
-		return []nsWant{{"podman " + name, pid}}
+		return []nsWant{{"podman " + name + " (uid 65534)", pid}} // a user's: its uid told
 	}
 	before := checkRuntimeNamespaces(t, wants())
-	if src := before["podman "+name].identity["name_source"].(string); !strings.HasPrefix(src, "conmon's command line") {
+	if src := before["podman "+name+" (uid 65534)"].identity["name_source"].(string); !strings.HasPrefix(src, "conmon's command line") {
 		t.Errorf("named by %q", src)
 	}
 	pm("restart", "-t", "1", name)
