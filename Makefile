@@ -75,6 +75,11 @@ fuzz-run:
 			     echo "$$out"; exit 1; }; echo "$$out" | tail -1; \
 	done
 
+# The container runtimes that --netns all is tested next to (integration's
+# TestRuntime*): each test starts its own daemons with their own state;
+# crictl comes from the Go module proxy (tools/crictl).
+RUNTIME_DEPS := docker.io podman containerd runc uidmap slirp4netns busybox-static catatonit conmon \
+	containernetworking-plugins
 # Debian packages the tests use: ss and ip, unshare, the monitoring cores, rpm,
 # wine with mingw-w64 to run the Windows build, NRPE, lintian and rpmlint, and
 # Icinga Director with MariaDB for the basket, carbon, graphite-web and
@@ -84,7 +89,7 @@ fuzz-run:
 DEB_DEPS := iproute2 util-linux libcap2-bin icinga2-bin icinga2-common nagios4-core rpm time make strace \
 	wine wine64 gcc-mingw-w64-x86-64 nagios-nrpe-server nagios-nrpe-plugin lintian rpmlint \
 	mariadb-server icingaweb2 icingaweb2-module-director icingacli php-mysql \
-	graphite-carbon graphite-web influxdb
+	graphite-carbon graphite-web influxdb $(RUNTIME_DEPS)
 deps:
 	@missing=$$(for p in $(DEB_DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -z "$$missing" ]; then exit 0; fi; \
@@ -97,7 +102,7 @@ deps:
 # 500k sockets in a private network namespace, and --netns all over 200
 # namespaces (root), and prints the tables (doc/benchmarks.rst has a run).
 bench: deps
-	cd integration && NC_BENCH=1 $(GO) test -count=1 -run '^TestBench(Netns)?$$' -timeout 60m -v . | grep -v '^\s*\(=== RUN\|--- PASS\|PASS\|ok \)'
+	cd integration && NC_BENCH=1 $(GO) test -count=1 -run '^TestBench(Netns|RuntimeNames)?$$' -timeout 60m -v . | grep -v '^\s*\(=== RUN\|--- PASS\|PASS\|ok \)'
 
 # The small bcryptprimitives.dll (ProcessPrng) that Go's Windows build needs
 # to run under wine 8.0, which lacks it: copy it into the wine prefix's

@@ -101,13 +101,17 @@ func split(cfg Config, res collect.Result) ([]report.Part, *report.Namespaces) {
 	ns := &report.Namespaces{Counted: make([]report.NamespaceCount, len(c.Namespaces)), NotCounted: []report.NotCounted{},
 		Gone: c.Gone, Unreadable: c.Unreadable, Why: c.Why}
 	named := func(n netns.Namespace) report.Netns { return report.Netns{Name: n.Name, Perf: n.Perf, Inode: n.Inode} }
+	identity := func(n netns.Namespace) report.NetnsIdentity {
+		return report.NetnsIdentity{Runtime: n.ID.Runtime, ContainerIDs: n.ID.ContainerIDs, Container: n.ID.Container,
+			PodNamespace: n.ID.PodNamespace, PodName: n.ID.Pod, PodUID: n.ID.PodUID, Source: n.ID.Source}
+	}
 	for i, n := range c.Namespaces {
 		name := named(n)
 		parts[i] = report.Part{Netns: &name, Counts: c.Counts[i]}
-		ns.Counted[i] = report.NamespaceCount{Netns: name, Processes: len(n.Pids), Sockets: c.Counts[i].Total()}
+		ns.Counted[i] = report.NamespaceCount{Netns: name, Identity: identity(n), Processes: len(n.Pids), Sockets: c.Counts[i].Total()}
 	}
 	for _, n := range c.NotCounted {
-		ns.NotCounted = append(ns.NotCounted, report.NotCounted{Netns: named(n.Namespace), Error: n.Err, Privilege: n.Privilege})
+		ns.NotCounted = append(ns.NotCounted, report.NotCounted{Netns: named(n.Namespace), Identity: identity(n.Namespace), Error: n.Err, Privilege: n.Privilege})
 	}
 	return parts, ns
 }

@@ -15,11 +15,12 @@ import (
 // /proc/net the thread's): its own here, the others on threads that enter
 // them in turn. It returns the way the checker's own was counted.
 func countAll(ctx context.Context, c Collector, f Filter, sink Sink) (census Census, backend string, err error) {
-	const proc = "/proc"
+	opts := netns.Defaults()
+	proc := opts.Proc
 	if err := netns.CanEnter(proc); err != nil {
 		return census, "", fmt.Errorf("--netns all: %w", err)
 	}
-	list, err := netns.Discover(proc, netns.NamedDirs)
+	list, err := netns.Discover(opts)
 	if err != nil {
 		return census, "", fmt.Errorf("--netns all: %w", err)
 	}

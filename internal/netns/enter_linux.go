@@ -115,9 +115,9 @@ func CanEnter(proc string) error {
 	})
 }
 
-// podNames names the pods' namespaces by their UTS hostname, which
-// Kubernetes sets to the pod's name: read on a thread that enters each UTS
-// namespace and then ends.
+// podNames names the pods whose name no runtime's state told by their UTS
+// hostname, which Kubernetes sets to the pod's name (without its
+// namespace): read on a thread that enters each UTS namespace and then ends.
 func podNames(proc string, list []Namespace, pods []int) {
 	if len(pods) == 0 {
 		return
@@ -126,7 +126,9 @@ func podNames(proc string, list []Namespace, pods []int) {
 		for _, i := range pods {
 			for _, pid := range list[i].Pids {
 				if h := hostname(filepath.Join(proc, strconv.Itoa(pid), "ns/uts")); h != "" {
-					list[i].Name, list[i].Perf = "pod "+h, "pod-"+PerfName(h)
+					ns := &list[i]
+					ns.Name, ns.Perf = "pod "+h, Label("podhost", h)
+					ns.ID.Source = fmt.Sprintf("the UTS hostname of pid %d (no pod name was readable)", pid)
 					break
 				}
 			}

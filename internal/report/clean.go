@@ -1,7 +1,6 @@
 package report
 
 import (
-	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -86,15 +85,4 @@ func unsafeRune(r rune) bool {
 		return true
 	}
 	return false
-}
-
-// cleanf formats like fmt.Sprintf and cleans each string argument: for text
-// output that echoes names.
-func cleanf(format string, args ...any) string {
-	for i, a := range args {
-		if s, ok := a.(string); ok {
-			args[i] = Clean(s)
-		}
-	}
-	return fmt.Sprintf(format, args...)
 }

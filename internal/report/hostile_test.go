@@ -56,7 +56,8 @@ func TestHostileNames(t *testing.T) {
 	crit := mustThresholds(t, "established=5")
 	by, _ := ParseGroupBy("netns,type,status")
 	r := NewParts(parts, Options{Critical: crit, GroupBy: by, TypeText: "all", StatusText: "all", ScopeText: "--netns all --remote " + evil})
-	r.SetNamespaces(&Namespaces{Counted: []NamespaceCount{{Netns: *parts[0].Netns}, {Netns: *parts[1].Netns}},
+	r.SetNamespaces(&Namespaces{Counted: []NamespaceCount{{Netns: *parts[0].Netns, Identity: NetnsIdentity{Source: "the checker's own"}},
+		{Netns: *parts[1].Netns, Identity: NetnsIdentity{Source: "the pod's hostname " + evil}}},
 		NotCounted: []NotCounted{{Netns: Netns{Name: "pid 9 (" + evil + ")", Perf: "pid-9", Inode: 3}, Error: "/run/netns/" + evil + ": permission denied", Privilege: true}},
 		Unreadable: 1, Why: "stat " + evil})
 	tl := top.NewTally(top.ByRemoteAddress, 24, 64, true, "host")

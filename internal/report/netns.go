@@ -19,15 +19,29 @@ type Namespaces struct {
 // NamespaceCount is a counted namespace.
 type NamespaceCount struct {
 	Netns
-	Processes int `json:"processes"`
-	Sockets   int `json:"sockets"`
+	Identity  NetnsIdentity `json:"identity"`
+	Processes int           `json:"processes"`
+	Sockets   int           `json:"sockets"`
 }
 
 // NotCounted is a namespace found and not counted.
 type NotCounted struct {
 	Netns
-	Error     string `json:"error"`
-	Privilege bool   `json:"privilege"` // more privilege would have counted it
+	Identity  NetnsIdentity `json:"identity"`
+	Error     string        `json:"error"`
+	Privilege bool          `json:"privilege"` // more privilege would have counted it
+}
+
+// NetnsIdentity is what a namespace was found to be, each name exact as
+// the runtime keeps it, and where its name came from.
+type NetnsIdentity struct {
+	Runtime      string   `json:"runtime,omitempty"` // docker, podman, containerd, nerdctl, cri-o, kubernetes, container
+	ContainerIDs []string `json:"container_ids,omitempty"`
+	Container    string   `json:"container_name,omitempty"`
+	PodNamespace string   `json:"pod_namespace,omitempty"`
+	PodName      string   `json:"pod_name,omitempty"` // a Kubernetes pod's, or a Podman pod's
+	PodUID       string   `json:"pod_uid,omitempty"`
+	Source       string   `json:"name_source"`
 }
 
 // SetNamespaces adds what --netns all counted and did not: a namespace
@@ -109,6 +123,13 @@ func (n *Namespaces) netnsLines(verbose int) []string {
 			line += fmt.Sprintf(", %d gone while counted (their containers stopped)", n.Gone)
 		}
 		lines = append(lines, line)
+	}
+	if verbose > 0 {
+		var named []string
+		for _, c := range n.Counted {
+			named = append(named, fmt.Sprintf("network namespace %s: named by %s", Clean(c.Name), Clean(c.Identity.Source)))
+		}
+		lines = append(lines, bounded(named, "namespaces")...)
 	}
 	var notCounted []string
 	for _, nc := range n.NotCounted {

@@ -42,8 +42,8 @@ func TestGoldenNetns(t *testing.T) {
 		}
 		return ps
 	}
-	notCounted := &Namespaces{Counted: []NamespaceCount{{Netns: Netns{Name: "host", Perf: "host", Inode: 1}, Processes: 80, Sockets: 12}},
-		NotCounted: []NotCounted{{Netns: Netns{Name: "pid 77 (sleep)", Perf: "pid-77-sleep", Inode: 2}, Error: "/proc/77/ns/net: permission denied", Privilege: true}},
+	notCounted := &Namespaces{Counted: []NamespaceCount{{Netns: Netns{Name: "host", Perf: "host", Inode: 1}, Identity: NetnsIdentity{Source: "the checker's own"}, Processes: 80, Sockets: 12}},
+		NotCounted: []NotCounted{{Netns: Netns{Name: "pid 77 (sleep)", Perf: "pid-77-sleep", Inode: 2}, Identity: NetnsIdentity{Source: "the oldest process inside"}, Error: "/proc/77/ns/net: permission denied", Privilege: true}},
 		Gone:       1, Unreadable: 3, Why: "stat /proc/1/ns/net: permission denied"}
 	for _, tt := range []struct {
 		name     string
