@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/network-connections/network-connections/internal/netnstest"
 )
 
 // fillNamespace enters the named namespace on a thread of its own and opens
@@ -67,13 +65,13 @@ func fillNamespace(t *testing.T, name string, pairs int) []int {
 // empty, then of 50 sockets each, then with 100k sockets in one more;
 // timed in one run against the floor (setns and the fewest dumps in each),
 // the loop an admin writes (nsenter -n -t PID ss -tan) and cAdvisor's way
-// (/proc/PID/net/{tcp,tcp6,udp,udp6} in each). In PID and mount namespaces
-// of its own, so that the namespaces counted are the benchmark's alone.
+// (/proc/PID/net/{tcp,tcp6,udp,udp6} in each). Alone (see alone), so that
+// the namespaces counted are the benchmark's.
 func TestBenchNetns(t *testing.T) {
 	if os.Getenv("NC_BENCH") == "" {
 		t.Skip("set NC_BENCH=1 (make bench) to run the benchmark")
 	}
-	if !netnstest.EnterWith(t, []string{"-p", "-f", "--mount-proc"}, "NC_BINARY="+binary) {
+	if !alone(t) {
 		if table, err := os.ReadFile(benchNetnsTable()); err == nil {
 			fmt.Print(string(table))
 		}

@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/network-connections/network-connections/internal/netnstest"
 )
 
 // manyNamespaces makes n named network namespaces (ip netns add), each
@@ -69,10 +67,9 @@ func manyNamespaces(t *testing.T, n, crit int) {
 // to its end. Nagios 4 keeps it all only because the plugin waits for its
 // worker to read the output before exiting (drain_linux.go): without that
 // it kept about the first 8 KB in one run of two.
-// In a PID and mount namespace of its own, so that the namespaces are the
-// test's alone.
+// Alone (see alone), so that the namespaces are the test's.
 func TestCoresManyNamespaces(t *testing.T) {
-	if !netnstest.EnterWith(t, []string{"-p", "-f", "--mount-proc"}, "NC_BINARY="+binary) {
+	if !alone(t) {
 		return
 	}
 	const n, crit = 500, 250

@@ -57,6 +57,14 @@ func inPrivateNetns(t *testing.T) bool {
 	return netnstest.Enter(t, "NC_BINARY="+binary)
 }
 
+// alone re-runs the calling test as inPrivateNetns does, in PID and mount
+// namespaces of its own too, with a private /run: every network namespace
+// and process that --netns all finds there is the test's (or its own).
+func alone(t *testing.T) bool {
+	t.Helper()
+	return netnstest.EnterAlone(t, "NC_BINARY="+binary)
+}
+
 // need skips the test when a tool it runs is missing, naming the package.
 func need(t *testing.T, tool, pkg string) string {
 	t.Helper()

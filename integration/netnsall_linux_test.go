@@ -118,14 +118,13 @@ func removeCgroups(root string) {
 	}
 }
 
+// TestNetnsAll counts, names and judges the namespaces it makes, alone (see
+// alone): --netns all finds those and its own, none of the host's.
 func TestNetnsAll(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Skip("needs root: makes network namespaces and cgroups")
-	}
-	need(t, "unshare", "util-linux")
 	need(t, "nsenter", "util-linux")
-	need(t, "ip", "iproute2")
-	need(t, "ss", "iproute2")
+	if !alone(t) {
+		return
+	}
 	cg := cgroupRoot(t)
 	if cg != "" {
 		t.Cleanup(func() { removeCgroups(cg) }) // after the processes in them end
@@ -209,6 +208,9 @@ func TestNetnsAll(t *testing.T) {
 		if sum != d.Sockets {
 			t.Errorf("the namespaces' sockets add up to %d, the check counted %d", sum, d.Sockets)
 		}
+		if len(names) != len(all)+1 {
+			t.Errorf("counted %d namespaces %v, want the test's %d and its own", len(names), names, len(all))
+		}
 		for _, h := range all {
 			t.Logf("%s: %q", h.path, names[h.inode])
 			if !strings.HasPrefix(names[h.inode], h.want) {
@@ -251,8 +253,8 @@ func TestNetnsAll(t *testing.T) {
 	t.Run("summed without netns in the grouping", func(t *testing.T) {
 		d, _ := run()
 		byNs, _ := run("--group-by", "netns")
-		if d.Sockets == 0 || len(byNs.Netns.Counted) < len(all)+1 {
-			t.Errorf("%d sockets, %d namespaces counted; want our %d and the host's", d.Sockets, len(byNs.Netns.Counted), len(all))
+		if d.Sockets == 0 || len(byNs.Netns.Counted) != len(all)+1 || d.Sockets != byNs.Sockets {
+			t.Errorf("%d sockets, %d namespaces counted (by namespace: %d sockets); want the test's %d and its own", d.Sockets, len(byNs.Netns.Counted), byNs.Sockets, len(all))
 		}
 		for _, g := range d.Groups {
 			if g.Netns != "" {
