@@ -271,14 +271,8 @@ func TestNetnsAll(t *testing.T) {
 	})
 
 	t.Run("as nobody: one UNKNOWN naming the capability", func(t *testing.T) {
-		var stdout, stderr strings.Builder
-		cmd := asNobody(t, "--netns", "all")
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		cmd.Run()
-		if cmd.ProcessState.ExitCode() != 3 || stderr.Len() > 0 || strings.Count(stdout.String(), "\n") != 1 ||
-			!strings.HasPrefix(stdout.String(), "UNKNOWN: --netns all: entering network namespaces needs CAP_SYS_ADMIN") {
-			t.Errorf("exit %d, stdout %q, stderr %q", cmd.ProcessState.ExitCode(), stdout.String(), stderr.String())
-		}
+		stdout, stderr, code := runCmd(t, asNobody(t, "--netns", "all"))
+		checkUnknown(t, "as nobody", stdout, stderr, code, "UNKNOWN: --netns all: entering network namespaces needs CAP_SYS_ADMIN")
 	})
 
 	t.Run("unreadable namespaces said, the rest counted", func(t *testing.T) {
@@ -287,13 +281,9 @@ func TestNetnsAll(t *testing.T) {
 		if err := exec.Command("unshare", "-U", "-r", "-n", "true").Run(); err != nil {
 			t.Skipf("no user namespaces here (unshare -U -r -n: %v)", err)
 		}
-		cmd := exec.Command("unshare", "-U", "-r", "-n", binary, "--netns", "all", "--group-by", "netns")
-		var stdout, stderr strings.Builder
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		cmd.Run()
-		code := cmd.ProcessState.ExitCode()
-		if code != 0 || stderr.Len() > 0 || !strings.Contains(stdout.String(), "not read: the network namespace of ") {
-			t.Errorf("exit %d, want 0 and the unread processes said:\n%s%s", code, stdout.String(), stderr.String())
+		stdout, stderr, code := runCmd(t, exec.Command("unshare", "-U", "-r", "-n", binary, "--netns", "all", "--group-by", "netns"))
+		if code != 0 || stderr != "" || !strings.Contains(stdout, "not read: the network namespace of ") {
+			t.Errorf("exit %d, want 0 and the unread processes said:\n%s%s", code, stdout, stderr)
 		}
 	})
 
