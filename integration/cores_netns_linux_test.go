@@ -5,8 +5,6 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
-
-	"golang.org/x/sys/unix"
 )
 
 // manyNamespaces makes n named network namespaces (ip netns add), each
@@ -14,49 +12,17 @@ import (
 // namespace at index crit gets two listeners more.
 func manyNamespaces(t *testing.T, n, crit int) {
 	t.Helper()
-	var fds []int
-	t.Cleanup(func() {
-		for _, fd := range fds {
-			unix.Close(fd)
-		}
-	})
 	for i := range n {
 		name := fmt.Sprintf("nc-many-%03d", i)
 		if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
 			t.Fatalf("ip netns add %s: %v: %s", name, err, out)
 		}
 		t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
-	}
-	for i := range n {
-		err := inNamedNetns(fmt.Sprintf("nc-many-%03d", i), func() error {
-			listeners := 1
-			if i == crit {
-				listeners = 3
-			}
-			for l := range listeners + 1 {
-				typ := unix.SOCK_STREAM
-				if l == listeners {
-					typ = unix.SOCK_DGRAM
-				}
-				fd, err := unix.Socket(unix.AF_INET, typ|unix.SOCK_CLOEXEC, 0)
-				if err != nil {
-					return err
-				}
-				fds = append(fds, fd)
-				if err := unix.Bind(fd, &unix.SockaddrInet4{Port: 5000 + l}); err != nil {
-					return err
-				}
-				if typ == unix.SOCK_STREAM {
-					if err := unix.Listen(fd, 1); err != nil {
-						return err
-					}
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatalf("namespace %d: %v", i, err)
+		listeners := 1
+		if i == crit {
+			listeners = 3
 		}
+		holdIn(t, name, listeners, 0)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -176,12 +177,10 @@ func runCases(t *testing.T, backends []string, cases []outputCase) {
 
 // checkUnknown checks the contract for what the check cannot answer: exit
 // 3, nothing on stderr, and one line on stdout that begins with prefix
-// ("UNKNOWN: " and what it must name).
+// ("UNKNOWN: " and what it must name; with --format json the document's
+// start).
 func checkUnknown(t *testing.T, what, stdout, stderr string, code int, prefix string) {
 	t.Helper()
-	if !strings.HasPrefix(prefix, "UNKNOWN: ") {
-		prefix = "UNKNOWN: " + prefix
-	}
 	if code != 3 || stderr != "" || strings.Count(stdout, "\n") != 1 || !strings.HasSuffix(stdout, "\n") || !strings.HasPrefix(stdout, prefix) {
 		t.Errorf("%s: exit %d, stdout %.300q, stderr %q; want exit 3, nothing on stderr, and one line beginning %q", what, code, stdout, stderr, prefix)
 	}
@@ -193,7 +192,11 @@ func TestBadInputProcess(t *testing.T) {
 	for _, args := range [][]string{{"--bogus"}, {"-w", "abc"}, {"--conn-type", "sctp"}, {"--local-port", "70000"},
 		{"--format", "json", "-c", "1:2:3"}, {"-c", "total=0"}, {"--conn-type", strings.Repeat("x", 100_000)}} {
 		stdout, stderr, code := runBinary(t, args...)
-		checkUnknown(t, fmt.Sprintf("%.60q", args), stdout, stderr, code, "UNKNOWN: ")
+		prefix := "UNKNOWN: "
+		if slices.Contains(args, "json") {
+			prefix = `{"state":"UNKNOWN",`
+		}
+		checkUnknown(t, fmt.Sprintf("%.60q", args), stdout, stderr, code, prefix)
 		if len(stdout) > 1200 {
 			t.Errorf("%.60q: %d bytes on stdout, want a line of at most 1200", args, len(stdout))
 		}
