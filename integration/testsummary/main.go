@@ -64,6 +64,8 @@ func summarize(r io.Reader, w io.Writer) (failed bool) {
 			}
 		case e.Test == "" && e.Action == "fail":
 			failed = true
+		case e.Test == "":
+			// The package's start, pass, or skip (no test files).
 		case e.Action == "output":
 			output[key] = append(output[key], e.Output)
 		case e.Action == "fail":

@@ -30,6 +30,7 @@ skipped: 1 tests
 ./q_test.go:3:1: syntax error: non-declaration statement outside function body
 FAIL	example.com/q [build failed]
 go: some plain line
+?   	example.com/r	[no test files]
 skipped: none
 `, true},
 	}
