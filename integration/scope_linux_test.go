@@ -85,17 +85,17 @@ func TestScoping(t *testing.T) {
 			"unix ESTABLISHED: 2, unix LISTEN: 1|'unix_ESTABLISHED'=2;;;0 'unix_LISTEN'=1;;1:;0", 0},
 	}
 	// gopsutil cannot tell unix states (an UNKNOWN, tested below).
-	var inet, unix []outputCase
+	var inet, unixCases []outputCase
 	for _, c := range exact {
 		c.stdout += "\n"
 		if strings.Contains(strings.Join(c.args, " "), "unix") {
-			unix = append(unix, c)
+			unixCases = append(unixCases, c)
 		} else {
 			inet = append(inet, c)
 		}
 	}
 	runCases(t, []string{"auto", "procfs", "gopsutil"}, inet)
-	runCases(t, []string{"auto", "procfs"}, unix)
+	runCases(t, []string{"auto", "procfs"}, unixCases)
 
 	// unix: the same as ss -x, for both Linux backends.
 	for _, backend := range []string{"netlink", "procfs"} {
