@@ -30,7 +30,7 @@ MAINTAINER ?= network-connections developers <network-connections@users.noreply.
 # Only the platforms the tests run (Windows under wine); see the README.
 PLATFORMS := linux/amd64 linux/arm64 windows/amd64
 
-.PHONY: build run test fuzz fuzz-run deps bench wine-dll install dist packages version clean
+.PHONY: build run test fuzz fuzz-run deps deps-list bench wine-dll install dist packages version clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(GOLDFLAGS)' -o $(BINARY) .
@@ -43,14 +43,19 @@ run: build
 # ./..., no root, no tools, no network), then the integration module, which
 # drives the built binary in private network namespaces, the real monitoring
 # cores, wine and the packages. Tests that need root or a tool skip and say
-# which; as root, deps installs the tools first.
-test: deps
+# which; as root, deps installs the tools first (NODEPS=1: it does not, and
+# what is missing skips). The tests' output goes through
+# integration/testsummary: a line per package, a failed test's output in
+# full, and at the end every test that skipped and why.
+test: $(if $(NODEPS),,deps)
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 	cd integration && $(GO) vet ./...
-	$(GO) test -count=1 ./...
-	cd integration && $(GO) test -count=1 -timeout 20m ./...
 	@$(MAKE) -s fuzz-run FUZZTIME=50000x
+	@tmp=$$(mktemp -d) && (cd integration && $(GO) build -o $$tmp/testsummary ./testsummary) || exit 1; \
+	{ $(GO) test -count=1 -json ./... || echo failed >$$tmp/failed; \
+	  cd integration && $(GO) test -count=1 -json -timeout 20m ./... || echo failed >$$tmp/failed; } | $$tmp/testsummary; \
+	rc=$$?; [ ! -e $$tmp/failed ] || rc=1; rm -rf $$tmp; exit $$rc
 
 # Every fuzz target, longer. Inputs that fail land in testdata/fuzz/ of the
 # package, where go test replays them as seeds. make test gives each target a
@@ -83,9 +88,11 @@ RUNTIME_DEPS := docker.io podman containerd runc uidmap slirp4netns busybox-stat
 # Debian packages the tests use: ss and ip, unshare, the monitoring cores, rpm,
 # wine with mingw-w64 to run the Windows build, NRPE, lintian and rpmlint, and
 # Icinga Director with MariaDB for the basket, carbon, graphite-web and
-# InfluxDB for the graphs. Installed as root where
-# apt-get can; elsewhere (not root, offline) it says what is missing and the
-# tests that need it skip. DEPS_STRICT=1 (CI) makes a failed install an error.
+# InfluxDB for the graphs. The README lists the same (a test compares it with
+# make deps-list). Installed as root where apt-get can, named first, apt's
+# output shown when it fails; elsewhere (not root, offline) it says what is
+# missing and the tests that need it skip. DEPS_STRICT=1 (CI) makes a failed
+# install an error.
 DEB_DEPS := iproute2 util-linux libcap2-bin icinga2-bin icinga2-common nagios4-core rpm time make strace \
 	wine wine64 gcc-mingw-w64-x86-64 nagios-nrpe-server nagios-nrpe-plugin lintian rpmlint \
 	mariadb-server icingaweb2 icingaweb2-module-director icingacli php-mysql \
@@ -93,10 +100,19 @@ DEB_DEPS := iproute2 util-linux libcap2-bin icinga2-bin icinga2-common nagios4-c
 deps:
 	@missing=$$(for p in $(DEB_DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -z "$$missing" ]; then exit 0; fi; \
-	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
-		{ echo "installing" $$missing; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; }; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "make deps: installing with apt-get (make test NODEPS=1 installs nothing):" $$missing; \
+		log=$$(mktemp); \
+		if { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; } >$$log 2>&1; \
+		then rm -f $$log; exit 0; fi; \
+		echo "make deps: apt-get failed; its last lines:"; tail -n 20 $$log; rm -f $$log; \
+	fi; \
 	echo "not installed (the tests that need them skip):" $$missing; \
 	[ -z "$(DEPS_STRICT)" ]
+
+# The packages deps installs, on one line.
+deps-list:
+	@echo $(DEB_DEPS)
 
 # Times the check against ss, gopsutil and a bare sock_diag program on 10k to
 # 500k sockets in a private network namespace, and --netns all over 200

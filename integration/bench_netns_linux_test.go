@@ -7,73 +7,21 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
-
-	"github.com/network-connections/network-connections/internal/netnstest"
 )
-
-// fillNamespace enters the named namespace on a thread of its own and opens
-// pairs connected loopback TCP sockets, their listener and one UDP socket
-// there, held by this process.
-func fillNamespace(t *testing.T, name string, pairs int) []int {
-	t.Helper()
-	var fds []int
-	err := inNamedNetns(name, func() error {
-		l, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			return err
-		}
-		fds = append(fds, l)
-		lo := &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: 7000}
-		if err := unix.Bind(l, lo); err != nil {
-			return err
-		}
-		if err := unix.Listen(l, pairs+1); err != nil {
-			return err
-		}
-		for range pairs {
-			c, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-			if err != nil {
-				return err
-			}
-			fds = append(fds, c)
-			if err := unix.Connect(c, lo); err != nil {
-				return err
-			}
-			s, _, err := unix.Accept4(l, unix.SOCK_CLOEXEC)
-			if err != nil {
-				return err
-			}
-			fds = append(fds, s)
-		}
-		u, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			return err
-		}
-		fds = append(fds, u)
-		return unix.Bind(u, &unix.SockaddrInet4{Port: 7001})
-	})
-	if err != nil {
-		t.Fatalf("filling %s: %v", name, err)
-	}
-	return fds
-}
 
 // TestBenchNetns is `make bench`'s part on --netns all: 200 namespaces,
 // empty, then of 50 sockets each, then with 100k sockets in one more;
 // timed in one run against the floor (setns and the fewest dumps in each),
 // the loop an admin writes (nsenter -n -t PID ss -tan) and cAdvisor's way
-// (/proc/PID/net/{tcp,tcp6,udp,udp6} in each). In PID and mount namespaces
-// of its own, so that the namespaces counted are the benchmark's alone.
+// (/proc/PID/net/{tcp,tcp6,udp,udp6} in each). Alone (see alone), so that
+// the namespaces counted are the benchmark's.
 func TestBenchNetns(t *testing.T) {
 	if os.Getenv("NC_BENCH") == "" {
 		t.Skip("set NC_BENCH=1 (make bench) to run the benchmark")
 	}
-	if !netnstest.EnterWith(t, []string{"-p", "-f", "--mount-proc"}, "NC_BINARY="+binary) {
+	if !alone(t) {
 		if table, err := os.ReadFile(benchNetnsTable()); err == nil {
 			fmt.Print(string(table))
 		}
@@ -87,12 +35,6 @@ func TestBenchNetns(t *testing.T) {
 	widePorts(t)
 	const n = 200
 	var pids []string
-	var fds []int
-	t.Cleanup(func() {
-		for _, fd := range fds {
-			syscall.Close(fd)
-		}
-	})
 	for i := range n {
 		name := fmt.Sprintf("bench-%03d", i)
 		for _, argv := range [][]string{{"ip", "netns", "add", name}, {"ip", "-n", name, "link", "set", "lo", "up"}} {
@@ -172,22 +114,26 @@ func TestBenchNetns(t *testing.T) {
 	}
 	slices.Sort(alone)
 	measure("200 empty")
+	const pairs = 24 // and a listener and a UDP socket: 50 sockets
 	for i := range n {
-		fds = append(fds, fillNamespace(t, fmt.Sprintf("bench-%03d", i), 24)...)
+		holdIn(t, fmt.Sprintf("bench-%03d", i), 1, pairs)
 	}
 	measure("200 x 50 sockets")
 	var total int
+	established := n * 2 * pairs
 	for total < 100000 {
-		pairs := min(holdPairs, (100000-total)/2)
-		holder(t, "", pairs)
-		total += 2*pairs + 1
+		p := min(holdPairs, (100000-total)/2)
+		holder(t, "", p)
+		total += 2*p + 1
+		established += 2 * p
 	}
 	measure("200 x 50 + this one 100k")
 
-	// Every socket counted: 200 x 50 and the holders'.
-	want := fmt.Sprintf("'tcp_ESTABLISHED'=%d;;;0", n*48+total-total%2-2*((total+holdPairs*2)/(holdPairs*2+1)))
-	out, _ := exec.Command(binary, "--netns", "all", "--conn-type", "tcp", "--conn-status", "established").Output()
-	t.Logf("check: %s (want about %s)", strings.TrimSpace(string(out)), want)
+	// Every socket counted: the namespaces' pairs and the holders'.
+	stdout, stderr, code := runBinary(t, "--netns", "all", "--conn-type", "tcp", "--conn-status", "established")
+	if got := perfCounts(t, stdout)["tcp_ESTABLISHED"]; got != established || code != 0 || stderr != "" {
+		t.Errorf("--netns all counted %d tcp ESTABLISHED (exit %d, stderr %q), want %d", got, code, stderr, established)
+	}
 
 	at := func(key, phase string) time.Duration { return wall[key][phase] }
 	empty := (at("ours", "200 empty") - alone[len(alone)/2]) / n

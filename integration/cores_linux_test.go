@@ -37,23 +37,33 @@ type coreService struct {
 // coreServices are the services both cores run on the namespace's socket
 // mix (see socketMix), and what each core must record for them.
 var coreServices = []coreService{
-	{"ok", []string{"tcp"}, []string{"listen"}, "10", "",
-		coreResult{0, "tcp LISTEN: 3", "tcp_LISTEN=3;10;;0", ""},
-		coreResult{0, "tcp LISTEN: 3", "'tcp_LISTEN'=3;10;;0", ""}, "", "", nil},
-	{"warning", []string{"tcp", "tcp6"}, []string{"established"}, "5", "20",
-		coreResult{1, "tcp ESTABLISHED: 10 [WARNING], tcp6 ESTABLISHED: 3", "tcp_ESTABLISHED=10;5;20;0 tcp6_ESTABLISHED=3;5;20;0", ""},
-		coreResult{1, "tcp ESTABLISHED: 10 [WARNING], tcp6 ESTABLISHED: 3", "'tcp_ESTABLISHED'=10;5;20;0 'tcp6_ESTABLISHED'=3;5;20;0", ""}, "", "", nil},
-	{"critical", nil, []string{"close_wait", "fin_wait2"}, "30:40", "@1:5",
-		coreResult{2, "tcp CLOSE WAIT: 3 [CRITICAL], tcp FIN WAIT2: 3 [CRITICAL]", "tcp_CLOSE_WAIT=3;30:40;@1:5;0 tcp_FIN_WAIT2=3;30:40;@1:5;0", ""},
-		coreResult{2, "tcp CLOSE WAIT: 3 [CRITICAL], tcp FIN WAIT2: 3 [CRITICAL]", "'tcp_CLOSE_WAIT'=3;30:40;@1:5;0 'tcp_FIN_WAIT2'=3;30:40;@1:5;0", ""}, "", "", nil},
-	{"unknown", nil, nil, "abc", "",
-		coreResult{3, `UNKNOWN: --warning: range "abc": end "abc" is not a number`, "", ""},
-		coreResult{3, `UNKNOWN: --warning: range "abc": end "abc" is not a number`, "", ""}, "", "", nil},
-	{"selectors", []string{"tcp"}, []string{"established", "listen"}, "", "",
-		coreResult{1, "ESTABLISHED: 10, LISTEN: 3 [WARNING]", "ESTABLISHED=10;20;;0 LISTEN=3;2;;0", ""},
-		coreResult{1, "ESTABLISHED: 10, LISTEN: 3 [WARNING]", "'ESTABLISHED'=10;20;;0 'LISTEN'=3;2;;0", ""},
-		"vars.network_connections_warning = [ \"listen=2\", \"20\" ]\n  vars.network_connections_group_by = \"status\"\n",
-		"-w listen=2 -w 20 --group-by status", nil},
+	{
+		name: "ok", types: []string{"tcp"}, statuses: []string{"listen"}, warning: "10",
+		icinga2: coreResult{state: 0, output: "tcp LISTEN: 3", perf: "tcp_LISTEN=3;10;;0"},
+		nagios4: coreResult{state: 0, output: "tcp LISTEN: 3", perf: "'tcp_LISTEN'=3;10;;0"},
+	},
+	{
+		name: "warning", types: []string{"tcp", "tcp6"}, statuses: []string{"established"}, warning: "5", critical: "20",
+		icinga2: coreResult{state: 1, output: "tcp ESTABLISHED: 10 [WARNING], tcp6 ESTABLISHED: 3", perf: "tcp_ESTABLISHED=10;5;20;0 tcp6_ESTABLISHED=3;5;20;0"},
+		nagios4: coreResult{state: 1, output: "tcp ESTABLISHED: 10 [WARNING], tcp6 ESTABLISHED: 3", perf: "'tcp_ESTABLISHED'=10;5;20;0 'tcp6_ESTABLISHED'=3;5;20;0"},
+	},
+	{
+		name: "critical", statuses: []string{"close_wait", "fin_wait2"}, warning: "30:40", critical: "@1:5",
+		icinga2: coreResult{state: 2, output: "tcp CLOSE WAIT: 3 [CRITICAL], tcp FIN WAIT2: 3 [CRITICAL]", perf: "tcp_CLOSE_WAIT=3;30:40;@1:5;0 tcp_FIN_WAIT2=3;30:40;@1:5;0"},
+		nagios4: coreResult{state: 2, output: "tcp CLOSE WAIT: 3 [CRITICAL], tcp FIN WAIT2: 3 [CRITICAL]", perf: "'tcp_CLOSE_WAIT'=3;30:40;@1:5;0 'tcp_FIN_WAIT2'=3;30:40;@1:5;0"},
+	},
+	{
+		name: "unknown", warning: "abc",
+		icinga2: coreResult{state: 3, output: `UNKNOWN: --warning: range "abc": end "abc" is not a number`},
+		nagios4: coreResult{state: 3, output: `UNKNOWN: --warning: range "abc": end "abc" is not a number`},
+	},
+	{
+		name: "selectors", types: []string{"tcp"}, statuses: []string{"established", "listen"},
+		icinga2:       coreResult{state: 1, output: "ESTABLISHED: 10, LISTEN: 3 [WARNING]", perf: "ESTABLISHED=10;20;;0 LISTEN=3;2;;0"},
+		nagios4:       coreResult{state: 1, output: "ESTABLISHED: 10, LISTEN: 3 [WARNING]", perf: "'ESTABLISHED'=10;20;;0 'LISTEN'=3;2;;0"},
+		icingaVars:    "vars.network_connections_warning = [ \"listen=2\", \"20\" ]\n  vars.network_connections_group_by = \"status\"\n",
+		nagiosOptions: "-w listen=2 -w 20 --group-by status",
+	},
 }
 
 // startCore starts a daemon in its own directory and stops it, by the pid
@@ -98,6 +108,31 @@ func icingaDirs(dir, user string) []string {
 		"-DDataDir=" + filepath.Join(dir, "data"), "-DLogDir=" + filepath.Join(dir, "log"),
 		"-DCacheDir=" + filepath.Join(dir, "cache"), "-DSpoolDir=" + filepath.Join(dir, "spool"),
 		"-DInitRunDir=" + filepath.Join(dir, "run")}
+}
+
+// startIcinga2 starts an Icinga 2 daemon (argv: icinga2 daemon -c CONF
+// and icingaDirs(dir, ...), maybe behind a wrapper) in dir, where it makes
+// the directories icingaDirs names and perf for a PerfdataWriter, once its
+// config validates (-C); it stops when the test ends.
+func startIcinga2(t *testing.T, dir string, argv ...string) *exec.Cmd {
+	t.Helper()
+	for _, d := range []string{"data", "log", "cache", "spool/tmp", "run", "perf"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out, err := exec.Command(argv[0], append(argv[1:], "-C")...).CombinedOutput(); err != nil {
+		t.Fatalf("%s -C: %v\n%s", strings.Join(argv[:min(3, len(argv))], " "), err, out)
+	}
+	return startCore(t, dir, argv...)
+}
+
+// coreUser is the user the cores run as: this process's.
+func coreUser() string {
+	if user := os.Getenv("USER"); user != "" {
+		return user
+	}
+	return "root"
 }
 
 // servicePerfdata is what a PerfdataWriter wrote so far under dir/perf.
@@ -172,9 +207,6 @@ func (s coreService) judge(t *testing.T, core string, got coreResult, ok bool) {
 func testIcinga2(t *testing.T, repo, plugins string, services []coreService, windows bool) {
 	icinga2 := need(t, "icinga2", "icinga2-bin")
 	dir := t.TempDir()
-	for _, d := range []string{"data", "log", "cache", "spool/tmp", "run", "perf"} {
-		os.MkdirAll(filepath.Join(dir, d), 0o755)
-	}
 	var conf strings.Builder
 	fmt.Fprintf(&conf, "include <itl>\nconst PluginDir = %q\ninclude %q\n", plugins, filepath.Join(repo, "contrib/icinga2/network-connections.conf"))
 	fmt.Fprintf(&conf, "object CheckerComponent \"checker\" {}\n")
@@ -220,18 +252,8 @@ func testIcinga2(t *testing.T, repo, plugins string, services []coreService, win
 	if err := os.WriteFile(confFile, []byte(conf.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	user := os.Getenv("USER")
-	if user == "" {
-		user = "root"
-	}
-	args := append([]string{icinga2, "daemon", "-c", confFile}, icingaDirs(dir, user)...)
-
 	// The shipped conf must validate.
-	if out, err := exec.Command(args[0], append(args[1:], "-C")...).CombinedOutput(); err != nil {
-		t.Fatalf("icinga2 daemon -C: %v\n%s", err, out)
-	}
-
-	cmd := startCore(t, dir, args...)
+	cmd := startIcinga2(t, dir, append([]string{icinga2, "daemon", "-c", confFile}, icingaDirs(dir, coreUser())...)...)
 	waitFor(t, "check result for every service", filepath.Join(dir, "daemon.log"), func() bool {
 		seen := servicePerfdata(dir)
 		for _, name := range names {
@@ -283,7 +305,7 @@ func readIcingaState(t *testing.T, path string) map[string]coreResult {
 			t.Fatal(err)
 		}
 		if cr := obj.Update.LastCheckResult; obj.Type == "Service" && cr != nil {
-			results[obj.Name] = coreResult{int(cr.State), cr.Output, strings.Join(cr.PerformanceData, " "), ""}
+			results[obj.Name] = coreResult{state: int(cr.State), output: cr.Output, perf: strings.Join(cr.PerformanceData, " ")}
 		}
 		b = rest[size+1:]
 	}
@@ -294,10 +316,7 @@ func testNagios4(t *testing.T, repo, plugins string, services []coreService) {
 	nagios4 := need(t, "nagios4", "nagios4-core")
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "checkresults"), 0o755)
-	user := os.Getenv("USER")
-	if user == "" {
-		user = "root"
-	}
+	user := coreUser()
 	p := func(name string) string { return filepath.Join(dir, name) }
 	mainCfg := fmt.Sprintf(`log_file=%s
 cfg_file=%s
@@ -430,7 +449,7 @@ func readNagiosStatus(path string) map[string]coreResult {
 			continue
 		}
 		state, _ := strconv.Atoi(fields["current_state"])
-		results[fields["service_description"]] = coreResult{state, fields["plugin_output"], fields["performance_data"], fields["long_plugin_output"]}
+		results[fields["service_description"]] = coreResult{state: state, output: fields["plugin_output"], perf: fields["performance_data"], long: fields["long_plugin_output"]}
 	}
 	return results
 }

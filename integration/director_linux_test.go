@@ -129,12 +129,7 @@ func TestDirectorBasket(t *testing.T) {
 		t.Fatalf("rendered commands:\n%s", commands)
 	}
 
-	plugins := t.TempDir()
-	data, _ := os.ReadFile(binary)
-	os.WriteFile(filepath.Join(plugins, "network-connections"), data, 0o755)
-	for _, d := range []string{"data", "log", "cache", "spool/tmp", "run", "perf"} {
-		os.MkdirAll(filepath.Join(conf, d), 0o755)
-	}
+	plugins := pluginsDir(t)
 	os.WriteFile(filepath.Join(conf, "icinga2.conf"), []byte(fmt.Sprintf(`const PluginDir = %q
 include <itl>
 // Director's tree, without the zones a cluster would need: one node runs it.
@@ -148,11 +143,7 @@ object PerfdataWriter "perfdata" {
   rotation_interval = 1s
 }
 `, plugins, filepath.Join(conf, "zones.d/director-global"), filepath.Join(conf, "zones.d/master"), filepath.Join(conf, "perf/service"), filepath.Join(conf, "perf/host"))), 0o644)
-	argv := append([]string{"icinga2", "daemon", "-c", filepath.Join(conf, "icinga2.conf")}, icingaDirs(conf, "root")...)
-	if out, err := exec.Command(argv[0], append(argv[1:], "-C")...).CombinedOutput(); err != nil {
-		t.Fatalf("icinga2 daemon -C on Director's config: %v\n%s", err, out)
-	}
-	core := startCore(t, conf, argv...)
+	core := startIcinga2(t, conf, append([]string{"icinga2", "daemon", "-c", filepath.Join(conf, "icinga2.conf")}, icingaDirs(conf, "root")...)...)
 	waitFor(t, "every service's result", filepath.Join(conf, "daemon.log"), func() bool {
 		seen := servicePerfdata(conf)
 		for name := range services {
@@ -165,9 +156,9 @@ object PerfdataWriter "perfdata" {
 	stopCore(t, core)
 	results := readIcingaState(t, filepath.Join(conf, "data", "icinga2.state"))
 	want := map[string]coreResult{
-		"test!plain":      {0, "tcp6 ESTABLISHED: 3, tcp6 LISTEN: 2", "tcp6_ESTABLISHED=3;;;0 tcp6_LISTEN=2;;;0", ""},
-		"test!thresholds": {1, "tcp6 ESTABLISHED: 3 [WARNING]", "tcp6_ESTABLISHED=3;2;5;0", ""},
-		"test!lists":      {0, "udp NONE: 2, udp6 NONE: 1", "udp_NONE=2;;;0 udp6_NONE=1;;;0", ""},
+		"test!plain":      {state: 0, output: "tcp6 ESTABLISHED: 3, tcp6 LISTEN: 2", perf: "tcp6_ESTABLISHED=3;;;0 tcp6_LISTEN=2;;;0"},
+		"test!thresholds": {state: 1, output: "tcp6 ESTABLISHED: 3 [WARNING]", perf: "tcp6_ESTABLISHED=3;2;5;0"},
+		"test!lists":      {state: 0, output: "udp NONE: 2, udp6 NONE: 1", perf: "udp_NONE=2;;;0 udp6_NONE=1;;;0"},
 	}
 	for name, w := range want {
 		if got := results[name]; got != w {

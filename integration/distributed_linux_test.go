@@ -92,9 +92,7 @@ object Zone "global-templates" { global = true }
 		dir = filepath.Join(base, name)
 		// No zones.d/global-templates on the agent: a node with one is the
 		// authority for that zone and ignores the master's.
-		for _, d := range []string{"data", "log", "cache", "spool/tmp", "run", "perf", "zones.d"} {
-			os.MkdirAll(filepath.Join(dir, d), 0o755)
-		}
+		os.MkdirAll(filepath.Join(dir, "zones.d"), 0o755)
 		conf := fmt.Sprintf(`const PluginDir = %q
 const NodeName = %q
 const ZoneName = %q
@@ -148,16 +146,11 @@ object Service "agent-critical" { import "on-agent"; vars.network_connections_co
 	os.WriteFile(filepath.Join(masterDir, "zones.d/global-templates/network-connections.conf"), contrib, 0o644)
 	agentDir, agentArgv := node("agent", "")
 
-	for _, argv := range [][]string{agentArgv, masterArgv} {
-		if out, err := exec.Command(argv[0], append(argv[1:], "-C")...).CombinedOutput(); err != nil {
-			t.Fatalf("icinga2 daemon -C: %v\n%s", err, out)
-		}
-	}
-	agentCmd := startCore(t, agentDir, agentArgv...)
-	masterCmd := startCore(t, masterDir, masterArgv...)
+	agentCmd := startIcinga2(t, agentDir, agentArgv...)
+	masterCmd := startIcinga2(t, masterDir, masterArgv...)
 	want := map[string]coreResult{
-		"agent!agent-ok":       {0, "tcp ESTABLISHED: 5, tcp LISTEN: 1", "tcp_ESTABLISHED=5;10;;0 tcp_LISTEN=1;10;;0", ""},
-		"agent!agent-critical": {2, "tcp ESTABLISHED: 5 [CRITICAL]", "tcp_ESTABLISHED=5;;3;0", ""},
+		"agent!agent-ok":       {state: 0, output: "tcp ESTABLISHED: 5, tcp LISTEN: 1", perf: "tcp_ESTABLISHED=5;10;;0 tcp_LISTEN=1;10;;0"},
+		"agent!agent-critical": {state: 2, output: "tcp ESTABLISHED: 5 [CRITICAL]", perf: "tcp_ESTABLISHED=5;;3;0"},
 	}
 	t.Cleanup(func() {
 		if t.Failed() {

@@ -106,8 +106,7 @@ func TestGraphs(t *testing.T) {
 
 	// carbon-cache: one point a second kept an hour, and no limit on how
 	// many series it creates a minute (50 by default: the rest would wait).
-	mkdirs("carbon/whisper", "carbon/log", "carbon/run", "influx/meta", "influx/data", "influx/wal",
-		"icinga/data", "icinga/log", "icinga/cache", "icinga/spool/tmp", "icinga/run", "web/log")
+	mkdirs("carbon/whisper", "carbon/log", "carbon/run", "influx/meta", "influx/data", "influx/wal", "icinga", "web/log")
 	write("carbon/storage-schemas.conf", "[all]\npattern = .*\nretentions = 1s:1h\n")
 	conf := write("carbon/carbon.conf", fmt.Sprintf(`[cache]
 STORAGE_DIR = %[1]s/carbon/
@@ -176,11 +175,7 @@ bind-address = "127.0.0.1:%[2]d"
 		fmt.Fprintf(&c, "object Service %q {\n  host_name = \"test\"\n  check_command = \"network-connections\"\n  check_interval = 1s\n  retry_interval = 1s\n  %s\n}\n", s.name, s.vars)
 	}
 	icingaConf := write("icinga/icinga2.conf", c.String())
-	user := os.Getenv("USER")
-	if user == "" {
-		user = "root"
-	}
-	startCore(t, p("icinga"), append([]string{icinga2, "daemon", "-c", icingaConf}, icingaDirs(p("icinga"), user)...)...)
+	startIcinga2(t, p("icinga"), append([]string{icinga2, "daemon", "-c", icingaConf}, icingaDirs(p("icinga"), coreUser())...)...)
 
 	// graphite-web, with settings of its own (the machine's /etc/graphite
 	// is not read), served by Django on loopback.

@@ -114,6 +114,73 @@ func startHolder(t *testing.T, cmd *exec.Cmd, pairs int) (pid, port int) {
 	return cmd.Process.Pid, port
 }
 
+// holdIn opens sockets inside the namespace that `ip netns add name` made,
+// held by this process until the test ends: listeners TCP listeners on
+// 127.0.0.1 (ports 7000 on), pairs connections to the first, and a UDP
+// socket (port 6999).
+func holdIn(t *testing.T, name string, listeners, pairs int) {
+	t.Helper()
+	if out, err := exec.Command("ip", "-n", name, "link", "set", "lo", "up").CombinedOutput(); err != nil {
+		t.Fatalf("ip -n %s link set lo up: %v: %s", name, err, out)
+	}
+	var fds []int
+	t.Cleanup(func() {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+	})
+	open := func(typ int) (int, error) {
+		fd, err := unix.Socket(unix.AF_INET, typ|unix.SOCK_CLOEXEC, 0)
+		if err == nil {
+			fds = append(fds, fd)
+		}
+		return fd, err
+	}
+	lo := func(port int) *unix.SockaddrInet4 {
+		return &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: port}
+	}
+	err := inNamedNetns(name, func() error {
+		var first int
+		for i := range listeners {
+			l, err := open(unix.SOCK_STREAM)
+			if err != nil {
+				return err
+			}
+			if err := unix.Bind(l, lo(7000+i)); err != nil {
+				return err
+			}
+			if err := unix.Listen(l, pairs+1); err != nil {
+				return err
+			}
+			if i == 0 {
+				first = l
+			}
+		}
+		for range pairs {
+			c, err := open(unix.SOCK_STREAM)
+			if err != nil {
+				return err
+			}
+			if err := unix.Connect(c, lo(7000)); err != nil {
+				return err
+			}
+			s, _, err := unix.Accept4(first, unix.SOCK_CLOEXEC)
+			if err != nil {
+				return err
+			}
+			fds = append(fds, s)
+		}
+		u, err := open(unix.SOCK_DGRAM)
+		if err != nil {
+			return err
+		}
+		return unix.Bind(u, lo(6999))
+	})
+	if err != nil {
+		t.Fatalf("sockets in %s: %v", name, err)
+	}
+}
+
 // inNamedNetns runs fn on a thread of its own inside the namespace that
 // `ip netns add name` made: the sockets fn opens are that namespace's.
 func inNamedNetns(name string, fn func() error) error {

@@ -9,9 +9,11 @@ package integration
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -57,6 +59,14 @@ func inPrivateNetns(t *testing.T) bool {
 	return netnstest.Enter(t, "NC_BINARY="+binary)
 }
 
+// alone re-runs the calling test as inPrivateNetns does, in PID and mount
+// namespaces of its own too, with a private /run: every network namespace
+// and process that --netns all finds there is the test's (or its own).
+func alone(t *testing.T) bool {
+	t.Helper()
+	return netnstest.EnterAlone(t, "NC_BINARY="+binary)
+}
+
 // need skips the test when a tool it runs is missing, naming the package.
 func need(t *testing.T, tool, pkg string) string {
 	t.Helper()
@@ -70,19 +80,26 @@ func need(t *testing.T, tool, pkg string) string {
 // asNobody is a command that runs the plugin as nobody, with no capability.
 func asNobody(t *testing.T, args ...string) *exec.Cmd {
 	t.Helper()
-	return asNobodyWith(t, "", args...)
+	return nobody(t, "", append([]string{binary}, args...)...)
 }
 
 // asNobodyWith runs it as nobody with the capabilities caps
 // ("+sys_ptrace,+dac_read_search"), raised as ambient ones.
 func asNobodyWith(t *testing.T, caps string, args ...string) *exec.Cmd {
 	t.Helper()
+	return nobody(t, caps, append([]string{binary}, args...)...)
+}
+
+// nobody is a command that runs argv as nobody (uid and gid 65534, no
+// groups), with the capabilities caps ("" for none).
+func nobody(t *testing.T, caps string, argv ...string) *exec.Cmd {
+	t.Helper()
 	need(t, "setpriv", "util-linux")
 	opts := []string{"--reuid=65534", "--regid=65534", "--clear-groups"}
 	if caps != "" {
 		opts = append(opts, "--inh-caps="+caps, "--ambient-caps="+caps)
 	}
-	return exec.Command("setpriv", append(append(opts, binary), args...)...)
+	return exec.Command("setpriv", append(opts, argv...)...)
 }
 
 // widePorts widens the namespace's ephemeral port range, for tests that
@@ -103,16 +120,71 @@ func runBinary(t *testing.T, args ...string) (string, string, int) {
 // runBinaryAt runs the plugin at path.
 func runBinaryAt(t *testing.T, path string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(path, args...)
+	return runCmd(t, exec.Command(path, args...))
+}
+
+// runCmd runs cmd and returns its stdout, stderr and exit code.
+func runCmd(t *testing.T, cmd *exec.Cmd) (string, string, int) {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	var exit *exec.ExitError
 	if err != nil && !errors.As(err, &exit) {
-		t.Fatalf("%s %q: %v", path, args, err)
+		t.Fatalf("%q: %v", cmd.Args, err)
 	}
-	validateOutput(t, args, stdout.String())
+	validateOutput(t, cmd.Args, stdout.String()) // any run of the plugin that asked for JSON
 	return stdout.String(), stderr.String(), cmd.ProcessState.ExitCode()
+}
+
+// allBackends are the --backend values; kernelBackends those that read the
+// kernel's tables (not gopsutil), which count unix sockets and enter a
+// network namespace.
+var (
+	allBackends    = []string{"auto", "netlink", "procfs", "gopsutil"}
+	kernelBackends = []string{"auto", "netlink", "procfs"}
+)
+
+// outputCase is a run of the plugin and what it must print and exit with.
+type outputCase struct {
+	args   []string
+	stdout string
+	code   int
+}
+
+// runCases runs each case with each backend (nil: once, as it is), as a
+// subtest named by its arguments: stdout exactly, the exit code, and
+// nothing on stderr.
+func runCases(t *testing.T, backends []string, cases []outputCase) {
+	t.Helper()
+	if backends == nil {
+		backends = []string{""}
+	}
+	for _, backend := range backends {
+		for _, c := range cases {
+			args := c.args
+			if backend != "" {
+				args = append([]string{"--backend", backend}, c.args...)
+			}
+			t.Run(strings.Join(args, " "), func(t *testing.T) {
+				stdout, stderr, code := runBinary(t, args...)
+				if stdout != c.stdout || code != c.code || stderr != "" {
+					t.Errorf("exit %d, stdout:\n%s\nwant exit %d, stdout:\n%s\nstderr: %q", code, stdout, c.code, c.stdout, stderr)
+				}
+			})
+		}
+	}
+}
+
+// checkUnknown checks the contract for what the check cannot answer: exit
+// 3, nothing on stderr, and one line on stdout that begins with prefix
+// ("UNKNOWN: " and what it must name; with --format json the document's
+// start).
+func checkUnknown(t *testing.T, what, stdout, stderr string, code int, prefix string) {
+	t.Helper()
+	if code != 3 || stderr != "" || strings.Count(stdout, "\n") != 1 || !strings.HasSuffix(stdout, "\n") || !strings.HasPrefix(stdout, prefix) {
+		t.Errorf("%s: exit %d, stdout %.300q, stderr %q; want exit 3, nothing on stderr, and one line beginning %q", what, code, stdout, stderr, prefix)
+	}
 }
 
 // Bad input through the real process: exit 3, one stdout line, and nothing
@@ -121,8 +193,13 @@ func TestBadInputProcess(t *testing.T) {
 	for _, args := range [][]string{{"--bogus"}, {"-w", "abc"}, {"--conn-type", "sctp"}, {"--local-port", "70000"},
 		{"--format", "json", "-c", "1:2:3"}, {"-c", "total=0"}, {"--conn-type", strings.Repeat("x", 100_000)}} {
 		stdout, stderr, code := runBinary(t, args...)
-		if code != 3 || stderr != "" || strings.Count(stdout, "\n") != 1 || len(stdout) > 1200 {
-			t.Errorf("%.60q: exit %d, stdout %.200q, stderr %q", args, code, stdout, stderr)
+		prefix := "UNKNOWN: "
+		if slices.Contains(args, "json") {
+			prefix = `{"state":"UNKNOWN",`
+		}
+		checkUnknown(t, fmt.Sprintf("%.60q", args), stdout, stderr, code, prefix)
+		if len(stdout) > 1200 {
+			t.Errorf("%.60q: %d bytes on stdout, want a line of at most 1200", args, len(stdout))
 		}
 	}
 }

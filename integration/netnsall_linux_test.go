@@ -118,14 +118,13 @@ func removeCgroups(root string) {
 	}
 }
 
+// TestNetnsAll counts, names and judges the namespaces it makes, alone (see
+// alone): --netns all finds those and its own, none of the host's.
 func TestNetnsAll(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Skip("needs root: makes network namespaces and cgroups")
-	}
-	need(t, "unshare", "util-linux")
 	need(t, "nsenter", "util-linux")
-	need(t, "ip", "iproute2")
-	need(t, "ss", "iproute2")
+	if !alone(t) {
+		return
+	}
 	cg := cgroupRoot(t)
 	if cg != "" {
 		t.Cleanup(func() { removeCgroups(cg) }) // after the processes in them end
@@ -209,6 +208,9 @@ func TestNetnsAll(t *testing.T) {
 		if sum != d.Sockets {
 			t.Errorf("the namespaces' sockets add up to %d, the check counted %d", sum, d.Sockets)
 		}
+		if len(names) != len(all)+1 {
+			t.Errorf("counted %d namespaces %v, want the test's %d and its own", len(names), names, len(all))
+		}
 		for _, h := range all {
 			t.Logf("%s: %q", h.path, names[h.inode])
 			if !strings.HasPrefix(names[h.inode], h.want) {
@@ -251,8 +253,8 @@ func TestNetnsAll(t *testing.T) {
 	t.Run("summed without netns in the grouping", func(t *testing.T) {
 		d, _ := run()
 		byNs, _ := run("--group-by", "netns")
-		if d.Sockets == 0 || len(byNs.Netns.Counted) < len(all)+1 {
-			t.Errorf("%d sockets, %d namespaces counted; want our %d and the host's", d.Sockets, len(byNs.Netns.Counted), len(all))
+		if d.Sockets == 0 || len(byNs.Netns.Counted) != len(all)+1 || d.Sockets != byNs.Sockets {
+			t.Errorf("%d sockets, %d namespaces counted (by namespace: %d sockets); want the test's %d and its own", d.Sockets, len(byNs.Netns.Counted), byNs.Sockets, len(all))
 		}
 		for _, g := range d.Groups {
 			if g.Netns != "" {
@@ -269,14 +271,10 @@ func TestNetnsAll(t *testing.T) {
 	})
 
 	t.Run("as nobody: one UNKNOWN naming the capability", func(t *testing.T) {
-		var stdout, stderr strings.Builder
-		cmd := asNobody(t, "--netns", "all")
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		cmd.Run()
-		if cmd.ProcessState.ExitCode() != 3 || stderr.Len() > 0 || strings.Count(stdout.String(), "\n") != 1 ||
-			!strings.HasPrefix(stdout.String(), "UNKNOWN: --netns all: entering network namespaces needs CAP_SYS_ADMIN") ||
-			strings.Contains(stdout.String(), "as root") || !strings.Contains(stdout.String(), "setcap") {
-			t.Errorf("exit %d, stdout %q, stderr %q", cmd.ProcessState.ExitCode(), stdout.String(), stderr.String())
+		stdout, stderr, code := runCmd(t, asNobody(t, "--netns", "all"))
+		checkUnknown(t, "as nobody", stdout, stderr, code, "UNKNOWN: --netns all: entering network namespaces needs CAP_SYS_ADMIN")
+		if strings.Contains(stdout, "as root") || !strings.Contains(stdout, "setcap") {
+			t.Errorf("as nobody: %q, want setcap or sudo named, not root", stdout)
 		}
 	})
 
@@ -288,16 +286,12 @@ func TestNetnsAll(t *testing.T) {
 		if err := exec.Command("unshare", "-U", "-r", "-n", "true").Run(); err != nil {
 			t.Skipf("no user namespaces here (unshare -U -r -n: %v)", err)
 		}
-		cmd := exec.Command("unshare", "-U", "-r", "-n", binary, "--netns", "all", "--group-by", "netns")
-		var stdout, stderr strings.Builder
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		cmd.Run()
-		code := cmd.ProcessState.ExitCode()
-		first, _, _ := strings.Cut(stdout.String(), "\n")
-		if code != 3 || stderr.Len() > 0 || !strings.Contains(stdout.String(), "not read: the network namespace of ") ||
+		stdout, stderr, code := runCmd(t, exec.Command("unshare", "-U", "-r", "-n", binary, "--netns", "all", "--group-by", "netns"))
+		first, _, _ := strings.Cut(stdout, "\n")
+		if code != 3 || stderr != "" || !strings.Contains(stdout, "not read: the network namespace of ") ||
 			!strings.Contains(first, " network namespaces not counted: entering them needs CAP_SYS_ADMIN") ||
-			strings.Contains(stdout.String(), "run it as root") {
-			t.Errorf("exit %d, want 3 with the namespaces not counted, the capability and the unread processes said:\n%s%s", code, stdout.String(), stderr.String())
+			strings.Contains(stdout, "run it as root") {
+			t.Errorf("exit %d, want 3 with the namespaces not counted, the capability and the unread processes said:\n%s%s", code, stdout, stderr)
 		}
 	})
 

@@ -51,11 +51,7 @@ func TestTop(t *testing.T) {
 	waitForSS(t, map[string]int{"tcp_ESTABLISHED": 14, "tcp_LISTEN": 2, "tcp_TIME_WAIT": 1})
 
 	status := "tcp ESTABLISHED: 14, tcp LISTEN: 2, tcp TIME WAIT: 1|'tcp_ESTABLISHED'=14;;;0 'tcp_LISTEN'=2;;;0 'tcp_TIME_WAIT'=1;;;0\n"
-	tests := []struct {
-		args   []string
-		stdout string
-		code   int
-	}{
+	runCases(t, []string{"netlink", "procfs", "gopsutil"}, []outputCase{
 		{[]string{"--top", "5"}, status +
 			"Top processes by sockets in all groups (tcp ESTABLISHED, tcp LISTEN, tcp TIME WAIT):\n" +
 			fmt.Sprintf("pid %d (holder-a): 10 tcp ESTABLISHED, 1 tcp LISTEN\n", a) +
@@ -69,18 +65,7 @@ func TestTop(t *testing.T) {
 		{[]string{"--top", "5", "--group-by", "none", "--conn-status", "listen"},
 			"total: 2|'total'=2;;;0\nTop processes by sockets in all groups (total):\n" +
 				fmt.Sprintf("pid %d (holder-a): 1 total\npid %d (holder-b): 1 total\n", a, b), 0},
-	}
-	for _, backend := range []string{"netlink", "procfs", "gopsutil"} {
-		for _, tt := range tests {
-			args := append([]string{"--backend", backend}, tt.args...)
-			t.Run(strings.Join(args, " "), func(t *testing.T) {
-				stdout, stderr, code := runBinary(t, args...)
-				if stdout != tt.stdout || code != tt.code || stderr != "" {
-					t.Errorf("got exit %d:\n%s\nwant exit %d:\n%s\nstderr %q", code, stdout, tt.code, tt.stdout, stderr)
-				}
-			})
-		}
-	}
+	})
 
 	// The default run pays nothing for --top: no line, no walk.
 	if stdout, _, _ := runBinary(t); stdout != status {

@@ -124,11 +124,7 @@ func TestTopBy(t *testing.T) {
 		})
 	}
 
-	tests := []struct {
-		args   []string
-		stdout string
-		code   int
-	}{
+	runCases(t, allBackends, []outputCase{
 		{append([]string{"--top", "3", "--top-by", "remote-network"}, scope...),
 			"tcp ESTABLISHED: 13, tcp6 ESTABLISHED: 6|'tcp_ESTABLISHED'=13;;;0 'tcp6_ESTABLISHED'=6;;;0 'top_remote_network_max'=15;;;0\n" +
 				"Top remote networks by sockets in all groups (tcp ESTABLISHED, tcp6 ESTABLISHED):\n" +
@@ -169,18 +165,7 @@ func TestTopBy(t *testing.T) {
 			"tcp LISTEN: 1, tcp6 LISTEN: 1|'tcp_LISTEN'=1;;;0 'tcp6_LISTEN'=1;;;0 'top_remote_port_max'=0;;0;0\n", 0},
 		{[]string{"--top-by", "nothing", "--top", "3"}, "UNKNOWN: --top-by: unknown key \"nothing\" (want one of process, remote-address, remote-network, local-port, remote-port, netns)\n", 3},
 		{[]string{"--top-by", "remote-port", "--top-warning", "10:5"}, "UNKNOWN: --top-warning: range \"10:5\": start is greater than end\n", 3},
-	}
-	for _, tt := range tests {
-		for _, backend := range allBackends {
-			args := append([]string{"--backend", backend}, tt.args...)
-			t.Run(strings.Join(args, " "), func(t *testing.T) {
-				stdout, stderr, code := runBinary(t, args...)
-				if stdout != tt.stdout || code != tt.code || stderr != "" {
-					t.Errorf("exit %d:\n%s\nwant exit %d:\n%s", code, stdout, tt.code, tt.stdout)
-				}
-			})
-		}
-	}
+	})
 
 	// JSON lists the entities with their counts and states.
 	stdout, _, _ := runBinary(t, append([]string{"--format", "json", "--top", "2", "--top-by", "remote-address", "--top-warning", "4"}, scope...)...)

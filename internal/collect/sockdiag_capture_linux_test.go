@@ -5,8 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-
-	"golang.org/x/sys/unix"
 )
 
 // TestCaptureSockDiag writes raw dump answers to $NC_CAPTURE_SOCKDIAG: how
@@ -22,11 +20,11 @@ func TestCaptureSockDiag(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer d.close()
-		if err := unix.Sendto(d.fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		if err := d.c.send(req); err != nil {
 			t.Fatal(err)
 		}
 		for i := 1; ; i++ {
-			n, err := unix.Read(d.fd, d.buf)
+			n, err := d.c.recv(d.buf)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -39,12 +37,12 @@ func TestCaptureSockDiag(t *testing.T) {
 			}
 		}
 	}
-	capture("tcp", dumpRequest(TCP, All, 1))
-	capture("udp6", dumpRequest(UDP6, All, 1))
-	bad := dumpRequest(TCP, All, 1)
+	capture("tcp", dumpRequest(TCP, All, 1, false))
+	capture("udp6", dumpRequest(UDP6, All, 1, false))
+	bad := dumpRequest(TCP, All, 1, false)
 	bad[17] = 255 // no inet_diag handler for protocol 255: ENOENT
 	capture("error-enoent", bad)
-	short := dumpRequest(TCP, All, 1)[:nlmsgHdrLen+8]
+	short := dumpRequest(TCP, All, 1, false)[:nlmsgHdrLen+8]
 	short[0] = byte(len(short)) // a request too short for inet_diag_req_v2: EINVAL
 	capture("error-einval", short)
 }

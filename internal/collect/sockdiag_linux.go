@@ -26,6 +26,8 @@ const (
 	// After the header, struct inet_diag_req_v2 and unix_diag_req share
 	// their first fields: family, protocol, then states at 4.
 	reqFamily, reqProto, reqStates = nlmsgHdrLen + 0, nlmsgHdrLen + 1, nlmsgHdrLen + 4
+	// TCPDIAG_GETSOCK's struct inet_diag_req has its states at 52.
+	reqV1States = nlmsgHdrLen + 52
 	// struct inet_diag_msg: idiag_family, idiag_state, then the sockid's
 	// ports and addresses (network byte order), and idiag_inode.
 	diagFamily, diagState, diagSport, diagDport, diagSrc, diagDst, diagInode = 0, 1, 4, 6, 8, 24, 68
@@ -41,7 +43,7 @@ const (
 	tcpDiagGetSock   = 18 // TCPDIAG_GETSOCK: the first request, both families in one walk
 	nlmsgHdrLen      = 16
 	inetDiagReqLen   = 56 // struct inet_diag_req_v2
-	inetDiagReqV1Len = 60 // struct inet_diag_req, TCPDIAG_GETSOCK's: states at 52
+	inetDiagReqV1Len = 60 // struct inet_diag_req, TCPDIAG_GETSOCK's
 	inetDiagMsgLen   = 72 // struct inet_diag_msg
 	unixDiagReqLen   = 24 // struct unix_diag_req
 	unixDiagMsgLen   = 16 // struct unix_diag_msg
@@ -76,8 +78,13 @@ func (SockDiag) Collect(ctx context.Context, f Filter, sink Sink) (Result, error
 		return Result{Backend: "netlink"}, err
 	}
 	defer d.close()
-	c, err := countDumps(ctx, f, d, sink, func(t Type) ([NumStatuses]int, error) { return d.count(t, f, sink) })
+	c, err := d.collect(ctx, f, sink)
 	return Result{Counts: c, Backend: "netlink"}, err
+}
+
+// collect counts what f wants with d, each type with sock_diag.
+func (d *sockDiag) collect(ctx context.Context, f Filter, sink Sink) (Counts, error) {
+	return countDumps(ctx, f, d, sink, func(t Type) ([NumStatuses]int, error) { return d.count(t, f, sink) })
 }
 
 // countDumps counts what f wants with d: tcp and tcp6 in one dump when both
@@ -107,11 +114,19 @@ func countDumps(ctx context.Context, f Filter, d dumper, sink Sink, single func(
 	return c, err
 }
 
-// sockDiag is an open NETLINK_SOCK_DIAG socket and its receive buffer.
+// sockDiag dumps over a netlink connection into one reused receive buffer.
 type sockDiag struct {
-	fd  int
+	c   conn
 	buf []byte
 	seq uint32
+}
+
+// conn is the wire under a dump: a request goes out, the answer comes back
+// in reads. A NETLINK_SOCK_DIAG socket, or a test's fake kernel.
+type conn interface {
+	send(req []byte) error
+	recv(buf []byte) (int, error)
+	close() error
 }
 
 func openSockDiag() (*sockDiag, error) {
@@ -120,12 +135,32 @@ func openSockDiag() (*sockDiag, error) {
 		return nil, &DumpError{Op: "socket", Err: err}
 	}
 	// Errors without the request echoed (Linux >= 4.2; older ones echo it,
-	// and countDump still finds the errno in a cut answer).
+	// and walkFrames still finds the errno in a cut answer).
 	unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_CAP_ACK, 1)
-	return &sockDiag{fd: fd, buf: make([]byte, dumpBufSize)}, nil
+	return newSockDiag(netlinkConn(fd)), nil
 }
 
-func (d *sockDiag) close() { unix.Close(d.fd) }
+func newSockDiag(c conn) *sockDiag { return &sockDiag{c: c, buf: make([]byte, dumpBufSize)} }
+
+func (d *sockDiag) close() { d.c.close() }
+
+// netlinkConn is an open NETLINK_SOCK_DIAG socket.
+type netlinkConn int
+
+func (c netlinkConn) send(req []byte) error {
+	return unix.Sendto(int(c), req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK})
+}
+
+func (c netlinkConn) recv(buf []byte) (int, error) {
+	for {
+		n, err := unix.Read(int(c), buf)
+		if err != unix.EINTR {
+			return n, err
+		}
+	}
+}
+
+func (c netlinkConn) close() error { return unix.Close(int(c)) }
 
 // count dumps one type, retrying a dump the kernel marked as interrupted.
 func (d *sockDiag) count(t Type, f Filter, sink Sink) ([NumStatuses]int, error) {
@@ -143,6 +178,9 @@ func (d *sockDiag) countTCP(f Filter, sink Sink) (tcp, tcp6 [NumStatuses]int, er
 	return out.row, out.row6, err
 }
 
+// retry runs a dump until it is consistent, dumpRetries times at most, on
+// the same socket: netlink flags the NLMSG_DONE, so the dump is over (a
+// request while one still runs would get EBUSY).
 func (d *sockDiag) retry(t Type, f Filter, out *tally) error {
 	var err error
 	for range dumpRetries {
@@ -161,18 +199,15 @@ func (d *sockDiag) retry(t Type, f Filter, out *tally) error {
 
 func (d *sockDiag) dump(t Type, f Filter, out *tally) error {
 	d.seq++
-	op, req := "dump "+t.String(), dumpRequest(t, f, d.seq)
+	op := "dump " + t.String()
 	if out.both {
-		op, req = "dump tcp and tcp6", dumpRequestTCP(f, d.seq)
+		op = "dump tcp and tcp6"
 	}
-	if err := unix.Sendto(d.fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+	if err := d.c.send(dumpRequest(t, f, d.seq, out.both)); err != nil {
 		return &DumpError{Op: op, Err: err}
 	}
 	for {
-		n, err := unix.Read(d.fd, d.buf)
-		if err == unix.EINTR {
-			continue
-		}
+		n, err := d.c.recv(d.buf)
 		if err != nil {
 			return &DumpError{Op: op, Err: err}
 		}
@@ -204,48 +239,35 @@ func kernelStates(t Type, f Filter) uint32 {
 	return states
 }
 
-// dumpRequest builds a netlink header and an inet_diag_req_v2 asking for
-// every socket of t in the kernel states, with no extensions, and with the
-// filter's addresses and ports as bytecode; for unix a unix_diag_req for
-// every socket (their states are few: counted as they come).
-func dumpRequest(t Type, f Filter, seq uint32) []byte {
-	size := inetDiagReqLen
-	var prog []byte
-	if t == Unix {
-		size = unixDiagReqLen
-	} else {
-		prog = f.prog // from kernelFilter
+// dumpRequest builds a netlink header and a request for every socket of t
+// in the kernel states, with no extensions: an inet_diag_req_v2 with the
+// filter's addresses and ports as bytecode; for unix a unix_diag_req (their
+// states are few: counted as they come); with joint, TCPDIAG_GETSOCK's
+// struct inet_diag_req, which names no family, so the kernel answers tcp
+// and tcp6 in one walk.
+func dumpRequest(t Type, f Filter, seq uint32, joint bool) []byte {
+	typ, size, states := uint16(sockDiagByFamily), inetDiagReqLen, reqStates
+	prog := f.prog // from kernelFilter
+	switch {
+	case joint:
+		typ, size, states = tcpDiagGetSock, inetDiagReqV1Len, reqV1States
+	case t == Unix:
+		size, prog = unixDiagReqLen, nil
 	}
 	b := make([]byte, nlmsgHdrLen+size, nlmsgHdrLen+size+4+len(prog))
 	ne := binary.NativeEndian
-	ne.PutUint16(b[nlType:], sockDiagByFamily)
+	ne.PutUint16(b[nlType:], typ)
 	ne.PutUint16(b[nlFlags:], unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
 	ne.PutUint32(b[nlSeq:], seq)
-	b[reqFamily] = typeFamilyProto[t].family
-	b[reqProto] = typeFamilyProto[t].proto
-	ne.PutUint32(b[reqStates:], kernelStates(t, f))
+	if !joint {
+		b[reqFamily] = typeFamilyProto[t].family
+		b[reqProto] = typeFamilyProto[t].proto
+	}
+	ne.PutUint32(b[states:], kernelStates(t, f))
 	if prog != nil {
 		b = ne.AppendUint16(b, uint16(4+len(prog)))
 		b = ne.AppendUint16(b, inetDiagReqBytecode)
 		b = append(b, prog...)
-	}
-	ne.PutUint32(b[nlLen:], uint32(len(b)))
-	return b
-}
-
-// dumpRequestTCP is TCPDIAG_GETSOCK's request: a struct inet_diag_req,
-// which names no family, so the kernel answers both in one walk.
-func dumpRequestTCP(f Filter, seq uint32) []byte {
-	b := make([]byte, nlmsgHdrLen+inetDiagReqV1Len, nlmsgHdrLen+inetDiagReqV1Len+4+len(f.prog))
-	ne := binary.NativeEndian
-	ne.PutUint16(b[nlType:], tcpDiagGetSock)
-	ne.PutUint16(b[nlFlags:], unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
-	ne.PutUint32(b[nlSeq:], seq)
-	ne.PutUint32(b[nlmsgHdrLen+52:], kernelStates(TCP, f))
-	if f.prog != nil {
-		b = ne.AppendUint16(b, uint16(4+len(f.prog)))
-		b = ne.AppendUint16(b, inetDiagReqBytecode)
-		b = append(b, f.prog...)
 	}
 	ne.PutUint32(b[nlLen:], uint32(len(b)))
 	return b
@@ -264,6 +286,17 @@ func unixStatus(state uint8) Status {
 // countDump counts the sockets in one read of a dump answer. It reports done
 // at NLMSG_DONE, and the kernel's errno for NLMSG_ERROR.
 func countDump(b []byte, seq uint32, t Type, f Filter, out *tally) (done bool, err error) {
+	if t == Unix {
+		return walkFrames(b, seq, func(msg []byte) error { return decodeUnix(msg, f, out) })
+	}
+	return walkFrames(b, seq, func(msg []byte) error { return decodeInet(msg, t, f, out) })
+}
+
+// walkFrames walks the netlink messages in one read of a dump answer and
+// hands each socket message of the request seq to decode. It reports done
+// at NLMSG_DONE, the kernel's errno for NLMSG_ERROR (or a DONE that carries
+// one), and errDumpInterrupted for NLM_F_DUMP_INTR.
+func walkFrames(b []byte, seq uint32, decode func(msg []byte) error) (done bool, err error) {
 	ne := binary.NativeEndian
 	for len(b) > 0 {
 		if len(b) < nlmsgHdrLen {
@@ -310,47 +343,58 @@ func countDump(b []byte, seq uint32, t Type, f Filter, out *tally) (done bool, e
 				return false, unix.Errno(errno)
 			}
 		case sockDiagByFamily, tcpDiagGetSock:
-			if t == Unix {
-				if len(msg) < unixDiagMsgLen {
-					return false, fmt.Errorf("truncated unix_diag_msg (%d bytes)", len(msg))
-				}
-				if s := unixStatus(msg[unixState]); f.HasStatus(s) {
-					inode := ne.Uint32(msg[unixInode:])
-					out.add(Socket{Type: t, Status: s, Inode: inode, Kernel: inode == 0})
-				}
-				continue
+			if err := decode(msg); err != nil {
+				return false, err
 			}
-			if len(msg) < inetDiagMsgLen {
-				return false, fmt.Errorf("truncated inet_diag_msg (%d bytes)", len(msg))
-			}
-			s := Status(msg[diagState])
-			switch {
-			case !t.IsTCP():
-				s = None
-			case s == tcpNewSynRecv:
-				s = SynRecv
-			case s >= NumStatuses:
-				continue // BOUND_INACTIVE and later: not shown in /proc/net/tcp either
-			}
-			// Addresses and ports: the kernel ran the bytecode, unless it
-			// was too long to send.
-			if !f.HasStatus(s) || f.inProcess && !matchDiagMsg(msg, f) {
-				continue
-			}
-			typ := t
-			if out.both && msg[diagFamily] == unix.AF_INET6 {
-				typ = TCP6
-			}
-			if out.sink == nil {
-				out.rowOf(typ)[s]++ // all a count needs
-				continue
-			}
-			inode := ne.Uint32(msg[diagInode:])
-			local, remote := diagAddrs(msg)
-			out.add(Socket{Type: typ, Status: s, Inode: inode, Kernel: inode == 0, Local: zoned(msg, local), Remote: zoned(msg, remote)})
 		}
 	}
 	return false, nil
+}
+
+// decodeUnix counts one unix_diag_msg.
+func decodeUnix(msg []byte, f Filter, out *tally) error {
+	if len(msg) < unixDiagMsgLen {
+		return fmt.Errorf("truncated unix_diag_msg (%d bytes)", len(msg))
+	}
+	if s := unixStatus(msg[unixState]); f.HasStatus(s) {
+		inode := binary.NativeEndian.Uint32(msg[unixInode:])
+		out.add(Socket{Type: Unix, Status: s, Inode: inode, Kernel: inode == 0})
+	}
+	return nil
+}
+
+// decodeInet counts one inet_diag_msg of a dump of t (in a joint TCP dump,
+// each message names its family).
+func decodeInet(msg []byte, t Type, f Filter, out *tally) error {
+	if len(msg) < inetDiagMsgLen {
+		return fmt.Errorf("truncated inet_diag_msg (%d bytes)", len(msg))
+	}
+	s := Status(msg[diagState])
+	switch {
+	case !t.IsTCP():
+		s = None
+	case s == tcpNewSynRecv:
+		s = SynRecv
+	case s >= NumStatuses:
+		return nil // BOUND_INACTIVE and later: not shown in /proc/net/tcp either
+	}
+	// Addresses and ports: the kernel ran the bytecode, unless it
+	// was too long to send.
+	if !f.HasStatus(s) || f.inProcess && !matchDiagMsg(msg, f) {
+		return nil
+	}
+	typ := t
+	if out.both && msg[diagFamily] == unix.AF_INET6 {
+		typ = TCP6
+	}
+	if out.sink == nil {
+		out.rowOf(typ)[s]++ // all a count needs
+		return nil
+	}
+	inode := binary.NativeEndian.Uint32(msg[diagInode:])
+	local, remote := diagAddrs(msg)
+	out.add(Socket{Type: typ, Status: s, Inode: inode, Kernel: inode == 0, Local: zoned(msg, local), Remote: zoned(msg, remote)})
+	return nil
 }
 
 // matchDiagMsg matches an inet_diag_msg's addresses and ports (struct

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // envName marks the re-run: it holds the name of the test re-run.
@@ -26,8 +28,23 @@ func Enter(t *testing.T, env ...string) bool {
 	return EnterWith(t, nil, env...)
 }
 
-// EnterWith is Enter with more unshare options: "-p", "-f",
-// "--mount-proc" also keep the test's processes (and its /run) its own.
+// EnterAlone is Enter in PID and mount namespaces of its own too, with a
+// tmpfs on /run: the processes, and the named network namespaces (ip netns,
+// Docker's, all under /run), that --netns all finds there are the test's
+// alone, also on a host that runs containers or has an ip netns of its own.
+func EnterAlone(t *testing.T, env ...string) bool {
+	t.Helper()
+	if os.Getenv(envName) == t.Name() {
+		// unshare --mount-proc made the mount namespace private: this tmpfs
+		// hides the host's /run from the test, and the test's from the host.
+		if err := unix.Mount("tmpfs", "/run", "tmpfs", 0, "mode=0755"); err != nil {
+			t.Fatalf("a private /run: %v", err)
+		}
+	}
+	return EnterWith(t, []string{"-p", "-f", "--mount-proc"}, env...)
+}
+
+// EnterWith is Enter with more unshare options.
 func EnterWith(t *testing.T, unshare []string, env ...string) bool {
 	t.Helper()
 	if os.Getenv(envName) == t.Name() {
