@@ -184,15 +184,5 @@ func holdIn(t *testing.T, name string, listeners, pairs int) {
 // inNamedNetns runs fn on a thread of its own inside the namespace that
 // `ip netns add name` made: the sockets fn opens are that namespace's.
 func inNamedNetns(name string, fn func() error) error {
-	return netns.OnThread(func() error {
-		fd, err := unix.Open("/run/netns/"+name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return err
-		}
-		defer unix.Close(fd)
-		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
-			return err
-		}
-		return fn()
-	})
+	return netns.In("/run/netns/"+name, unix.CLONE_NEWNET, fn)
 }

@@ -2,7 +2,6 @@ package collect
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -40,29 +39,9 @@ func (n Netns) Collect(ctx context.Context, f Filter, sink Sink) (r Result, err 
 // inside runs fn on a thread that entered the namespace.
 func (n Netns) inside(fn func() error) error {
 	return netns.OnThread(func() error {
-		if err := enterNetns(n.Path); err != nil {
-			return err
+		if err := netns.EnterPath(n.Path, unix.CLONE_NEWNET); err != nil {
+			return fmt.Errorf("--netns %s: %w", n.Path, err)
 		}
 		return fn()
 	})
-}
-
-func enterNetns(path string) error {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if errors.Is(err, unix.EACCES) {
-		return fmt.Errorf("--netns %s: opening another user's process's namespace needs CAP_SYS_PTRACE (and entering it CAP_SYS_ADMIN; see the README's Privileges): %w", path, err)
-	}
-	if err != nil {
-		return fmt.Errorf("--netns %s: %w", path, err)
-	}
-	defer unix.Close(fd)
-	switch err := unix.Setns(fd, unix.CLONE_NEWNET); {
-	case errors.Is(err, unix.EPERM):
-		return fmt.Errorf("--netns %s: entering a network namespace needs CAP_SYS_ADMIN (see the README's Privileges): %w", path, err)
-	case errors.Is(err, unix.EINVAL):
-		return fmt.Errorf("--netns %s: not a network namespace: %w", path, err)
-	case err != nil:
-		return fmt.Errorf("--netns %s: %w", path, err)
-	}
-	return nil
 }

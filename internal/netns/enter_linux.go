@@ -17,7 +17,8 @@ import (
 var ErrGone = errors.New("the namespace is gone")
 
 // ErrPrivilege: entering a network namespace needs CAP_SYS_ADMIN over it,
-// which root of a user namespace does not have over the host's.
+// which root of a user namespace does not have over the host's. The one
+// message for EPERM from setns, wherever the check enters a namespace.
 var ErrPrivilege = errors.New("entering network namespaces needs CAP_SYS_ADMIN (and reading other users' /proc/PID/ns/net CAP_SYS_PTRACE) in the host's user namespace: grant them to the binary with setcap or a sudo rule (see the README's Privileges)")
 
 // Enter moves the calling thread, which the caller has locked and never
@@ -42,13 +43,11 @@ func (ns Namespace) Enter(proc string) error {
 		if unix.Fstat(fd, &st) != nil || st.Ino != ns.Inode {
 			return false
 		}
-		err = unix.Setns(fd, unix.CLONE_NEWNET)
-		if errors.Is(err, unix.EPERM) {
-			last = ErrPrivilege
-			return false
-		}
-		if err != nil {
-			last = fmt.Errorf("setns %s: %w", path, err)
+		if err := setns(fd, unix.CLONE_NEWNET); err != nil {
+			last = err
+			if !errors.Is(err, ErrPrivilege) {
+				last = fmt.Errorf("%s: %w", path, err)
+			}
 			return false
 		}
 		return true
@@ -101,18 +100,56 @@ func OnThread(fn func() error) error {
 // CanEnter tells whether this process may enter network namespaces: it
 // enters its own, on a thread that then ends.
 func CanEnter(proc string) error {
+	return In(filepath.Join(proc, "thread-self/ns/net"), unix.CLONE_NEWNET, func() error { return nil })
+}
+
+// ErrPtrace: opening another user's process's namespace file needs
+// CAP_SYS_PTRACE.
+var ErrPtrace = errors.New("opening another user's process's namespace needs CAP_SYS_PTRACE (and entering it CAP_SYS_ADMIN; see the README's Privileges)")
+
+// In runs fn on a thread of its own (OnThread) that entered the namespace
+// at path, of type nstype (unix.CLONE_NEWNET, CLONE_NEWUTS): what fn opens
+// is that namespace's, and the thread ends with fn, so no other goroutine
+// ever runs there. The one way the check, and its tests, enter a namespace
+// by path.
+func In(path string, nstype int, fn func() error) error {
 	return OnThread(func() error {
-		fd, err := unix.Open(filepath.Join(proc, "thread-self/ns/net"), unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
+		if err := EnterPath(path, nstype); err != nil {
 			return err
 		}
-		defer unix.Close(fd)
-		err = unix.Setns(fd, unix.CLONE_NEWNET)
-		if errors.Is(err, unix.EPERM) {
-			return ErrPrivilege
-		}
-		return err
+		return fn()
 	})
+}
+
+// EnterPath moves the calling thread, locked by OnThread, into the
+// namespace at path: EACCES opening it is ErrPtrace, EPERM entering it
+// ErrPrivilege, EINVAL a file of another kind.
+func EnterPath(path string, nstype int) error {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.EACCES) {
+		return fmt.Errorf("%w: %w", ErrPtrace, err)
+	}
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	return setns(fd, nstype)
+}
+
+// setns is the one call of setns(2).
+func setns(fd, nstype int) error {
+	err := unix.Setns(fd, nstype)
+	switch {
+	case errors.Is(err, unix.EPERM):
+		return ErrPrivilege
+	case errors.Is(err, unix.EINVAL):
+		kind := "network"
+		if nstype == unix.CLONE_NEWUTS {
+			kind = "UTS"
+		}
+		return fmt.Errorf("not a %s namespace: %w", kind, err)
+	}
+	return err
 }
 
 // podNames names the pods whose name no runtime's state told by their UTS
@@ -137,14 +174,11 @@ func podNames(proc string, list []Namespace, pods []int) {
 	})
 }
 
+// hostname is the UTS namespace's at path, read on the calling thread,
+// which it leaves there (podNames' thread ends after).
 func hostname(path string) string {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return ""
-	}
-	defer unix.Close(fd)
 	var u unix.Utsname
-	if unix.Setns(fd, unix.CLONE_NEWUTS) != nil || unix.Uname(&u) != nil {
+	if EnterPath(path, unix.CLONE_NEWUTS) != nil || unix.Uname(&u) != nil {
 		return ""
 	}
 	return unix.ByteSliceToString(u.Nodename[:])
