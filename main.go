@@ -126,8 +126,17 @@ func run(args []string, out io.Writer) (code int) {
 		holders = top.NewHolders()
 		sink = holders
 	}
+	// The measures take what they need of the same dump.
+	sat := cfg.saturationSink()
+	if sat != nil {
+		sink = collect.Tee(sink, sat)
+	}
+	_, allNetns := cfg.collector.(*collect.AllNetns)
 	var counts collect.Counts
 	err = within(deadline, cfg.timeout, "the "+cfg.backend+" collector", func(ctx context.Context) (err error) {
+		if sat != nil && !allNetns && cfg.netns == "" {
+			sat.Enter(nil) // the namespace counted is ours: read its limits here
+		}
 		counts, err = cfg.collector.Collect(ctx, cfg.filter, sink)
 		return err
 	})
@@ -146,6 +155,21 @@ func run(args []string, out io.Writer) (code int) {
 	if byKey != nil {
 		scope := r.EntityScope(cfg.entities)
 		r.JudgeEntities(byKey.Entities(scope), scope, cfg.entities)
+	}
+	if sat != nil {
+		var counted []uint64
+		if r.Netns != nil {
+			for _, n := range r.Netns.Counted {
+				counted = append(counted, n.Inode)
+			}
+		}
+		r.JudgeSaturation(sat.Spaces(counted...), cfg.measures)
+		err = within(deadline, cfg.timeout, "the walk of /proc for the owners", func(context.Context) error {
+			return r.Saturation.NameOwners(top.Owners)
+		})
+		if err != nil {
+			return unknown(err.Error())
+		}
 	}
 	d := report.Details{Backend: cfg.collector.Name(), Sockets: counts.Total(), Timeout: cfg.timeout, Verbose: cfg.verbose}
 	if holders != nil && len(r.Groups) > 0 {

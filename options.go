@@ -69,6 +69,21 @@ How to judge and show it:
                             network, a port) holds a count outside this range
       --top-critical RANGE  CRITICAL, the same way; without --top N the
                             entities outside are listed
+      --listen-queue-warning RANGE  WARNING when a listener's accept queue
+                            (tcp, tcp6; unix with --conn-type unix), in
+                            percent of its backlog, is outside this range;
+                            over 100: full, the kernel drops (Linux)
+      --listen-queue-critical RANGE  CRITICAL, the same way
+      --port-usage-warning RANGE  WARNING when the local ports that tcp
+                            sockets to one destination (local address, remote
+                            address and port) hold, in percent of the
+                            ephemeral range less its reserved ports, are
+                            outside this range; 100: connect() fails
+      --port-usage-critical RANGE  CRITICAL, the same way
+      --conntrack-warning RANGE  WARNING when the conntrack table, in percent
+                            of nf_conntrack_max, is outside this range; each
+                            namespace's under --netns all (Linux)
+      --conntrack-critical RANGE  CRITICAL, the same way
   -v, --verbose             -v: the backend, sockets counted and time taken;
                             -vv: also the options and thresholds
       --format FORMAT       nagios (default) or json: one document for scripts
@@ -92,6 +107,7 @@ type config struct {
 	netns     string // --netns
 	top       int
 	entities  report.EntityOptions // --top-by and its limits
+	measures  report.MeasureOptions // --listen-queue-*, --port-usage-*, --conntrack-*
 	bits4     int                  // --network-prefix
 	bits6     int
 	verbose   int
@@ -126,6 +142,7 @@ func parseArgs(args []string) (config, error) {
 	netPrefix := fs.String("network-prefix", "24,64", "")
 	topWarning := fs.String("top-warning", "", "")
 	topCritical := fs.String("top-critical", "", "")
+	measures := saturationFlags(fs)
 	fs.CountVarP(&cfg.verbose, "verbose", "v", "")
 	format := fs.String("format", "nagios", "")
 	fs.BoolVarP(&cfg.version, "version", "V", false, "")
@@ -213,6 +230,9 @@ func parseArgs(args []string) (config, error) {
 		return cfg, fmt.Errorf("--top %d: want how many to name, 0 for none", cfg.top)
 	}
 	if err := parseTopBy(&cfg, fs, *topBy, *netPrefix, *topWarning, *topCritical); err != nil {
+		return cfg, err
+	}
+	if err := parseSaturation(&cfg, measures); err != nil {
 		return cfg, err
 	}
 	if f := strings.ToLower(*format); f != "nagios" && f != "json" {

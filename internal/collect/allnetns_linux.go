@@ -30,6 +30,7 @@ func countAll(ctx context.Context, c Collector, f Filter, sink Sink) (Census, er
 	var work []int
 	for i, ns := range list.Namespaces {
 		if ns.Self {
+			Enter(sink, &list.Namespaces[i])
 			results[i].counts, results[i].err = c.Collect(ctx, f, sink)
 		} else {
 			work = append(work, i)
@@ -59,6 +60,7 @@ func countAll(ctx context.Context, c Collector, f Filter, sink Sink) (Census, er
 					}
 					r := &results[i]
 					if r.err = list.Namespaces[i].Enter(proc); r.err == nil {
+						Enter(sink, &list.Namespaces[i])
 						r.counts, r.err = c.Collect(ctx, f, sink)
 					}
 				}

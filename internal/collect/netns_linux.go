@@ -33,6 +33,7 @@ func (n Netns) Name() string { return n.Collector.Name() }
 
 func (n Netns) Collect(ctx context.Context, f Filter, sink Sink) (c Counts, err error) {
 	err = n.inside(func() error {
+		Enter(sink, nil)
 		c, err = n.Collector.Collect(ctx, f, sink)
 		return err
 	})

@@ -30,6 +30,8 @@ const (
 	// struct inet_diag_msg: idiag_family, idiag_state, then the sockid's
 	// ports and addresses (network byte order), and idiag_inode.
 	diagFamily, diagState, diagSport, diagDport, diagSrc, diagDst, diagInode = 0, 1, 4, 6, 8, 24, 68
+	// idiag_rqueue, idiag_wqueue: of a listener, its accept queue and backlog.
+	diagRqueue, diagWqueue = 56, 60
 	// struct unix_diag_msg: udiag_state, udiag_ino.
 	unixState, unixInode = 2, 4
 )
@@ -221,6 +223,9 @@ func dumpRequest(t Type, f Filter, seq uint32) []byte {
 	b[reqFamily] = typeFamilyProto[t].family
 	b[reqProto] = typeFamilyProto[t].proto
 	ne.PutUint32(b[reqStates:], kernelStates(t, f))
+	if t == Unix && f.Queues {
+		ne.PutUint32(b[unixReqShow:], udiagShowName|udiagShowRqlen)
+	}
 	if prog != nil {
 		b = ne.AppendUint16(b, uint16(4+len(prog)))
 		b = ne.AppendUint16(b, inetDiagReqBytecode)
@@ -313,7 +318,11 @@ func countDump(b []byte, seq uint32, t Type, f Filter, out *tally) (done bool, e
 				}
 				if s := unixStatus(msg[unixState]); f.HasStatus(s) {
 					inode := ne.Uint32(msg[unixInode:])
-					out.add(Socket{Type: t, Status: s, Inode: inode, Kernel: inode == 0})
+					sock := Socket{Type: t, Status: s, Inode: inode, Kernel: inode == 0}
+					if s == Listen && f.Queues {
+						unixQueue(msg[unixDiagMsgLen:], &sock)
+					}
+					out.add(sock)
 				}
 				continue
 			}
@@ -338,13 +347,17 @@ func countDump(b []byte, seq uint32, t Type, f Filter, out *tally) (done bool, e
 			if out.both && msg[diagFamily] == unix.AF_INET6 {
 				typ = TCP6
 			}
-			if out.sink == nil {
+			if out.want&(1<<s) == 0 {
 				out.rowOf(typ)[s]++ // all a count needs
 				continue
 			}
 			inode := ne.Uint32(msg[diagInode:])
 			local, remote := diagAddrs(msg)
-			out.add(Socket{Type: typ, Status: s, Inode: inode, Kernel: inode == 0, Local: local, Remote: remote})
+			sock := Socket{Type: typ, Status: s, Inode: inode, Kernel: inode == 0, Local: local, Remote: remote}
+			if s == Listen {
+				sock.Queued, sock.Backlog, sock.Queues = ne.Uint32(msg[diagRqueue:]), ne.Uint32(msg[diagWqueue:]), true
+			}
+			out.add(sock)
 		}
 	}
 	return false, nil

@@ -52,6 +52,9 @@ func (r Report) Render(w io.Writer, d Details, asJSON bool) error {
 			fmt.Fprintf(&b, " '%s'=%d;%s;%s;0", e.perfLabel(), e.Max, e.Warning, e.Critical)
 		}
 	}
+	if perf := r.Saturation.perfdata(); perf != "" && !r.opts.NoPerfdata {
+		b.WriteString(map[bool]string{true: " ", false: "|"}[len(r.Groups) > 0] + perf)
+	}
 	b.WriteByte('\n')
 	for _, l := range append(r.longOutput(d), cut...) {
 		b.WriteString(l)
@@ -82,6 +85,7 @@ func (r Report) longOutput(d Details) []string {
 	if r.Entities != nil && (r.Entities.n > 0 || len(r.Entities.Offenders) > 0) {
 		lines = append(lines, r.Entities.entityLines()...)
 	}
+	lines = append(lines, r.Saturation.lines(d.Verbose)...)
 	if d.Verbose >= 1 {
 		lines = append(lines, fmt.Sprintf("backend %s, %d sockets counted in %.1f ms", d.Backend, d.Sockets, ms(d.Duration)))
 	}

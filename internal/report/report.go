@@ -188,7 +188,9 @@ type Report struct {
 	State    State       // the worst group's, or entity's
 	Entities *Entities   // --top-by's entities, when counted
 	Netns    *Namespaces // --netns all's namespaces
-	opts     Options
+	// The listen queues, ephemeral ports and conntrack, when asked for.
+	Saturation *Saturation
+	opts       Options
 }
 
 // text is the group as the status line and the long output show it.
@@ -303,7 +305,7 @@ func (r Report) Message() string {
 			fmt.Fprintf(&b, " (%s)", strings.Join(alerting, ", "))
 		}
 	}
-	for _, m := range []string{r.Entities.entityMessage(), r.Netns.netnsMessage()} {
+	for _, m := range []string{r.Entities.entityMessage(), r.Netns.netnsMessage(), r.Saturation.message()} {
 		if m != "" {
 			b.WriteString(", " + m)
 		}

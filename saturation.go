@@ -1,0 +1,90 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+
+	flag "github.com/spf13/pflag"
+
+	"github.com/network-connections/network-connections/internal/collect"
+	"github.com/network-connections/network-connections/internal/netns"
+	"github.com/network-connections/network-connections/internal/report"
+	"github.com/network-connections/network-connections/internal/saturation"
+	"github.com/network-connections/network-connections/internal/threshold"
+)
+
+// measureFlags are the values of the three measures' options, by name.
+type measureFlags map[string]*string
+
+// saturationFlags declares --listen-queue-*, --port-usage-* and --conntrack-*.
+func saturationFlags(fs *flag.FlagSet) measureFlags {
+	m := measureFlags{}
+	for _, n := range []string{"listen-queue", "port-usage", "conntrack"} {
+		for _, level := range []string{"-warning", "-critical"} {
+			m[n+level] = fs.String(n+level, "", "")
+		}
+	}
+	return m
+}
+
+// parseSaturation reads the measures' ranges and refuses what would judge
+// nothing: the sockets a measure needs left out by --conn-type or
+// --conn-status, a backend that cannot tell the queues, a platform
+// without the table.
+func parseSaturation(cfg *config, m measureFlags) error {
+	o := &cfg.measures
+	for _, x := range []struct {
+		name   string
+		limits *report.Limits
+	}{{"listen-queue", &o.ListenQueue}, {"port-usage", &o.PortUsage}, {"conntrack", &o.Conntrack}} {
+		var err error
+		if x.limits.Warning, err = threshold.Parse(*m[x.name+"-warning"]); err != nil {
+			return fmt.Errorf("--%s-warning: %w", x.name, err)
+		}
+		if x.limits.Critical, err = threshold.Parse(*m[x.name+"-critical"]); err != nil {
+			return fmt.Errorf("--%s-critical: %w", x.name, err)
+		}
+		if x.limits.On() && x.name != "port-usage" && runtime.GOOS != "linux" {
+			return fmt.Errorf("--%s-warning and --%s-critical exist on Linux only", x.name, x.name)
+		}
+	}
+	f := cfg.filter
+	if o.ListenQueue.On() {
+		switch {
+		case !f.HasType(collect.TCP) && !f.HasType(collect.TCP6) && !f.HasType(collect.Unix):
+			return errors.New("--listen-queue-*: judges tcp, tcp6 and unix listeners, and --conn-type counts none of them")
+		case !f.HasStatus(collect.Listen):
+			return errors.New("--listen-queue-*: judges listening sockets, and --conn-status leaves out listen")
+		case cfg.backend == "procfs" || cfg.backend == "gopsutil":
+			return fmt.Errorf("--listen-queue-*: --backend %s cannot tell a listener's backlog: use auto or netlink (sock_diag)", cfg.backend)
+		}
+		cfg.filter.Queues = f.HasType(collect.Unix)
+	}
+	if o.PortUsage.On() {
+		if !f.HasType(collect.TCP) && !f.HasType(collect.TCP6) {
+			return errors.New("--port-usage-*: counts the ports of tcp and tcp6 sockets, and --conn-type counts neither")
+		}
+		for s := range collect.Status(collect.NumStatuses) {
+			if collect.TCP.CanHave(s) && s != collect.Listen && !f.HasStatus(s) {
+				return fmt.Errorf("--port-usage-*: every tcp socket with a peer holds its port, and --conn-status leaves out %s: use all (the default)", strings.ToLower(s.String()))
+			}
+		}
+	}
+	cfg.report.Filter = cfg.filter
+	if cfg.netns != "" && cfg.netns != "all" {
+		o.Netns = &report.Netns{Name: cfg.netns, Perf: netns.PerfName(cfg.netns)}
+	}
+	return nil
+}
+
+// saturationSink is the sink the measures take their sockets from, or nil
+// when none is asked for.
+func (cfg *config) saturationSink() *saturation.Sink {
+	o := cfg.measures
+	if !o.ListenQueue.On() && !o.PortUsage.On() && !o.Conntrack.On() {
+		return nil
+	}
+	return saturation.NewSink(saturation.Options{ListenQueue: o.ListenQueue.On(), PortUsage: o.PortUsage.On(), Conntrack: o.Conntrack.On()})
+}
