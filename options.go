@@ -107,7 +107,6 @@ type config struct {
 	netns     string // --netns
 	top       int
 	entities  report.EntityOptions // --top-by and its limits
-	measures  report.MeasureOptions // --listen-queue-*, --port-usage-*, --conntrack-*
 	bits4     int                  // --network-prefix
 	bits6     int
 	verbose   int
@@ -115,6 +114,9 @@ type config struct {
 	timeout   time.Duration
 	help      bool
 	version   bool
+
+	// --listen-queue-*, --port-usage-*, --conntrack-*
+	measures report.MeasureOptions
 }
 
 func parseArgs(args []string) (config, error) {
