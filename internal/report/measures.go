@@ -267,7 +267,7 @@ func (r *Report) JudgeSaturation(spaces []*saturation.Space, o MeasureOptions) {
 			case c.Err != "":
 				t.State = Unknown.String()
 			case c.Loaded && c.Max > 0:
-				t.Pct = round2(100 * float64(c.Count) / float64(c.Max))
+				t.Pct = math.Round(1e6*float64(c.Count)/float64(c.Max)) / 1e4 // a big table: 4 decimals
 				t.State = l.judge(t.Pct).String()
 				m.MaxPct = max(m.MaxPct, t.Pct)
 			}

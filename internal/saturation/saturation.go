@@ -126,16 +126,31 @@ func (s *Sink) Statuses() uint16 {
 
 // Enter begins a namespace, on the thread inside it: it reads its limits.
 func (s *Sink) Enter(ns *netns.Namespace) {
-	sp := &Space{Netns: ns}
+	var l Limits
 	if s.opts.PortUsage {
-		sp.Ports = readPorts()
-		sp.tuples, sp.pending = map[Tuple]Use{}, map[Tuple]Use{}
+		l.Ports = readPorts()
 	}
 	if s.opts.Conntrack {
-		sp.Conntrack = readConntrack()
+		l.Conntrack = readConntrack()
 	}
 	if s.opts.ListenQueue {
-		sp.Netstat = readNetstat()
+		l.Netstat = readNetstat()
+	}
+	s.EnterWith(ns, l)
+}
+
+// Limits are what a namespace's files tell the measures.
+type Limits struct {
+	Ports     Ports
+	Conntrack Conntrack
+	Netstat   Netstat
+}
+
+// EnterWith begins a namespace whose limits are known (tests give them).
+func (s *Sink) EnterWith(ns *netns.Namespace, l Limits) {
+	sp := &Space{Netns: ns, Ports: l.Ports, Conntrack: l.Conntrack, Netstat: l.Netstat}
+	if s.opts.PortUsage {
+		sp.tuples, sp.pending = map[Tuple]Use{}, map[Tuple]Use{}
 	}
 	s.spaces = append(s.spaces, sp)
 	s.cur, s.mark = sp, 0
