@@ -290,6 +290,16 @@ func (s *Saturation) NameOwners(owners func([]uint32) (map[uint32]top.Process, i
 		return nil
 	}
 	var inodes []uint32
+	offenders := 0
+	if m := s.ListenQueue; m != nil {
+		offenders += m.Count
+	}
+	if m := s.PortUsage; m != nil {
+		offenders += m.Count
+	}
+	if offenders == 0 {
+		return nil // the walk costs more than the check: only to name offenders
+	}
 	if m := s.ListenQueue; m != nil {
 		for _, q := range append(m.Offenders, m.fullest()...) {
 			inodes = append(inodes, q.inode)
@@ -310,9 +320,9 @@ func (s *Saturation) NameOwners(owners func([]uint32) (map[uint32]top.Process, i
 	s.unreadable = unreadable
 	name := func(inode uint32, pid *int32, process *string) {
 		if p, ok := found[inode]; ok && inode != 0 {
-			*pid, *process = p.Pid, p.Name
+			*pid, *process = p.Pid, safeName(p.Name)
 		} else if *pid != 0 {
-			*process = top.NameOf(*pid)
+			*process = safeName(top.NameOf(*pid))
 		}
 	}
 	if m := s.ListenQueue; m != nil {
@@ -443,14 +453,17 @@ func (s *Saturation) message() string {
 		return ""
 	}
 	var parts []string
-	named := func(count int, noun string, names []string) string {
+	// named is "what over the limit: a, b, c, and 2 more"; one and many
+	// say what differently.
+	named := func(count int, one, many string, names []string) string {
 		if count > len(names) {
 			names = append(names, fmt.Sprintf("and %d more", count-len(names)))
 		}
+		what := one
 		if count > 1 {
-			noun = strconv.Itoa(count) + " " + noun + "s"
+			what = fmt.Sprintf(many, count)
 		}
-		return noun + " over the limit: " + strings.Join(names, ", ")
+		return what + " over the limit: " + strings.Join(names, ", ")
 	}
 	if m := s.ListenQueue; m != nil {
 		if m.Count > 0 {
@@ -458,10 +471,10 @@ func (s *Saturation) message() string {
 			for _, q := range m.Offenders[:min(maxNamedMeasure, len(m.Offenders))] {
 				names = append(names, fmt.Sprintf("%s %s [%s]", q.where(), pctText(q.Pct), q.State))
 			}
-			parts = append(parts, named(m.Count, "listen queue", names))
+			parts = append(parts, named(m.Count, "listen queue", "%d listen queues", names))
 		}
 		if m.Unknown > 0 {
-			parts = append(parts, fmt.Sprintf("%d listen queues unknown (see the long output)", m.Unknown))
+			parts = append(parts, plural(m.Unknown, "listen queue")+" unknown (see the long output)")
 		}
 	}
 	if m := s.PortUsage; m != nil {
@@ -470,7 +483,7 @@ func (s *Saturation) message() string {
 			for _, p := range m.Offenders[:min(maxNamedMeasure, len(m.Offenders))] {
 				names = append(names, fmt.Sprintf("%s %s [%s]", p.where(), pctText(p.Pct), p.State))
 			}
-			parts = append(parts, named(m.Count, "ephemeral port range", names))
+			parts = append(parts, named(m.Count, "ephemeral ports", "ephemeral ports of %d destinations", names))
 		}
 		if m.State == Unknown.String() {
 			parts = append(parts, "ephemeral port range unknown (see the long output)")
@@ -487,7 +500,7 @@ func (s *Saturation) message() string {
 			}
 		}
 		if count > 0 {
-			parts = append(parts, named(count, "conntrack table", names))
+			parts = append(parts, named(count, "conntrack table", "%d conntrack tables", names))
 		}
 		if m.State == Unknown.String() {
 			parts = append(parts, "conntrack unknown (see the long output)")
@@ -513,11 +526,15 @@ func (s *Saturation) perfdata() string {
 		item("port_usage_max_pct", m.MaxPct, m.Warning, m.Critical)
 	}
 	if m := s.Conntrack; m != nil {
-		if !s.byNetns {
+		loaded := slices.ContainsFunc(m.Namespaces, func(t ConntrackTable) bool { return t.Loaded })
+		if !s.byNetns && loaded {
 			item("conntrack_pct", m.MaxPct, m.Warning, m.Critical)
-		} else {
+		} else if s.byNetns {
 			size := 0
 			for _, t := range m.Namespaces {
+				if !t.Loaded {
+					continue // no table: no series
+				}
 				if size > maxPerfdata/4 {
 					break // bounded: --format json has every namespace
 				}
@@ -548,7 +565,7 @@ func (s *Saturation) lines(verbose int) []string {
 		}
 	}
 	if m := s.ListenQueue; m != nil {
-		l := fmt.Sprintf("listen queues: %d listeners", m.Listeners)
+		l := "listen queues: " + plural(m.Listeners, "listener")
 		if f := m.Fullest; f != nil {
 			l += fmt.Sprintf(", the fullest %s: %d waiting, backlog %d, %s", f.where(), f.Queued, f.Backlog, pctText(f.Pct))
 		}
@@ -558,7 +575,7 @@ func (s *Saturation) lines(verbose int) []string {
 			return fmt.Sprintf("listen queue %s: %d waiting, backlog %d, %s [%s]", q.where(), q.Queued, q.Backlog, pctText(q.Pct), q.State)
 		})
 		if m.Unknown > 0 {
-			out = append(out, fmt.Sprintf("listen queues unknown: %d listeners counted from /proc/net, which shows no backlog (sock_diag was refused)", m.Unknown))
+			out = append(out, fmt.Sprintf("listen queues unknown: %s counted from /proc/net, which shows no backlog (sock_diag was refused)", plural(m.Unknown, "listener")))
 		}
 		if verbose > 0 {
 			bounded(len(m.Counters), len(m.Counters), func(i int) string {
@@ -571,7 +588,7 @@ func (s *Saturation) lines(verbose int) []string {
 		}
 	}
 	if m := s.PortUsage; m != nil {
-		l := fmt.Sprintf("ephemeral ports: %d destinations", m.Destinations)
+		l := "ephemeral ports: " + plural(m.Destinations, "destination")
 		if f := m.Fullest; f != nil {
 			l += fmt.Sprintf(", the fullest %s: %d of %d ports, %s", f.where(), f.InUse, f.Usable, pctText(f.Pct))
 		}
@@ -615,4 +632,12 @@ func orNone(s string) string {
 		return "none"
 	}
 	return s
+}
+
+// plural is "1 listener", "2 listeners".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }

@@ -44,4 +44,3 @@ func ParsePorts(rangeText, reservedText string) Ports {
 	}
 	return p
 }
-
