@@ -67,8 +67,8 @@ func parseSaturation(cfg *config, m measureFlags) error {
 			return errors.New("--port-usage-*: counts the ports of tcp and tcp6 sockets, and --conn-type counts neither")
 		}
 		for s := range collect.Status(collect.NumStatuses) {
-			if collect.TCP.CanHave(s) && s != collect.Listen && !f.HasStatus(s) {
-				return fmt.Errorf("--port-usage-*: every tcp socket with a peer holds its port, and --conn-status leaves out %s: use all (the default)", strings.ToLower(s.String()))
+			if collect.TCP.CanHave(s) && !f.HasStatus(s) {
+				return fmt.Errorf("--port-usage-*: every tcp socket holds its port, and --conn-status leaves out %s: use all (the default)", strings.ToLower(s.String()))
 			}
 		}
 	}

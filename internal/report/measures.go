@@ -117,8 +117,10 @@ type PortRange struct {
 	Low      int    `json:"low"`
 	High     int    `json:"high"`
 	Reserved int    `json:"reserved"`
-	Usable   int    `json:"usable"`
-	Error    string `json:"error,omitempty"`
+	// Listening: ports of the range a listener holds, which connect() skips.
+	Listening int    `json:"listening"`
+	Usable    int    `json:"usable"`
+	Error     string `json:"error,omitempty"`
 }
 
 // ConntrackMeasure is the conntrack table of each namespace counted.
@@ -219,7 +221,7 @@ func (r *Report) JudgeSaturation(spaces []*saturation.Space, o MeasureOptions) {
 		st := OK
 		for _, sp := range spaces {
 			p := sp.Ports
-			m.Ranges = append(m.Ranges, PortRange{Netns: nsOf(sp).Name, Low: p.Low, High: p.High, Reserved: p.Reserved, Usable: p.Usable(), Error: p.Err})
+			m.Ranges = append(m.Ranges, PortRange{Netns: nsOf(sp).Name, Low: p.Low, High: p.High, Reserved: p.Reserved, Listening: p.Listening, Usable: p.Usable(), Error: p.Err})
 			if p.Err != "" || p.Usable() == 0 {
 				st = Unknown
 				continue
@@ -601,7 +603,7 @@ func (s *Saturation) lines(verbose int) []string {
 			if r.Error != "" {
 				out = append(out, fmt.Sprintf("ephemeral port range %s: unknown: %s", r.Netns, r.Error))
 			} else if verbose > 0 {
-				out = append(out, fmt.Sprintf("ephemeral port range %s: %d-%d, %d reserved, %d usable", r.Netns, r.Low, r.High, r.Reserved, r.Usable))
+				out = append(out, fmt.Sprintf("ephemeral port range %s: %d-%d, %d reserved, %d held by listeners, %d usable", r.Netns, r.Low, r.High, r.Reserved, r.Listening, r.Usable))
 			}
 		}
 	}

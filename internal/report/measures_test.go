@@ -44,6 +44,7 @@ func spaces(t *testing.T, allNetns, conntrackLoaded, unknownQueue bool, listener
 		s.EnterWith(ns, saturation.Limits{Ports: saturation.ParsePorts("40000 40099", "40010-40019"), Conntrack: ct,
 			Netstat: saturation.Netstat{ListenOverflows: int64(812 * i), ListenDrops: int64(815 * i)}})
 		s.Add(collect.Socket{Type: collect.TCP, Status: collect.Listen, Local: ap("0.0.0.0:8080"), Queued: 9, Backlog: 8, Queues: true, Inode: 100})
+		s.Add(collect.Socket{Type: collect.TCP, Status: collect.Listen, Local: ap("127.0.0.1:40050"), Backlog: 4096, Queues: true})
 		s.Add(collect.Socket{Type: collect.TCP6, Status: collect.Listen, Local: ap("[::]:443"), Queued: 100, Backlog: 128, Queues: true, Inode: 101})
 		s.Add(collect.Socket{Type: collect.Unix, Status: collect.Listen, Path: "/run/php|fpm\n.sock", Queued: 127, Backlog: 128, Queues: true, Inode: 102})
 		for j := range listeners {

@@ -67,16 +67,20 @@ type Destination struct {
 type Ports struct {
 	Low, High int
 	Reserved  int // ports of the range that are reserved
+	Listening int // ports of the range, not reserved, that a listener holds
 	Err       string
 	reserved  *[1 << 10]uint64 // bit per port; nil: none
+	listening *[1 << 10]uint64 // bit per port a listener holds
 }
 
-// Usable is how many ports connect() may pick.
+// Usable is how many ports connect() may pick: not reserved, and not held
+// by a listener (connect() skips a port that bind() took, for every
+// destination; the sockets a listener accepted share its port).
 func (p Ports) Usable() int {
 	if p.Err != "" || p.High < p.Low {
 		return 0
 	}
-	return p.High - p.Low + 1 - p.Reserved
+	return p.High - p.Low + 1 - p.Reserved - p.Listening
 }
 
 // usable reports whether connect() may pick port.
@@ -84,7 +88,21 @@ func (p *Ports) usable(port uint16) bool {
 	if int(port) < p.Low || int(port) > p.High {
 		return false
 	}
-	return p.reserved == nil || p.reserved[port>>6]&(1<<(port&63)) == 0
+	bit := uint64(1) << (port & 63)
+	return (p.reserved == nil || p.reserved[port>>6]&bit == 0) && (p.listening == nil || p.listening[port>>6]&bit == 0)
+}
+
+// listen notes a listener's port. The kernel dumps the listeners first,
+// so the sockets they accepted, on the same port, find it taken.
+func (p *Ports) listen(port uint16) {
+	if !p.usable(port) {
+		return
+	}
+	if p.listening == nil {
+		p.listening = new([1 << 10]uint64)
+	}
+	p.listening[port>>6] |= 1 << (port & 63)
+	p.Listening++
 }
 
 // Conntrack is a namespace's conntrack table: its entries and the limit.
@@ -111,15 +129,15 @@ type Sink struct {
 // NewSink takes the sockets for the measures that opts turn on.
 func NewSink(opts Options) *Sink { return &Sink{opts: opts} }
 
-// Statuses: listeners for the queues, every TCP state with a peer for the
-// ports; nothing (only the namespaces' limits) for conntrack.
+// Statuses: listeners for the queues, every TCP state for the ports;
+// nothing (only the namespaces' limits) for conntrack.
 func (s *Sink) Statuses() uint16 {
 	var m uint16
 	if s.opts.ListenQueue {
 		m |= 1 << collect.Listen
 	}
 	if s.opts.PortUsage {
-		m |= (1<<collect.NumStatuses - 1) &^ (1<<collect.None | 1<<collect.Listen)
+		m |= (1<<collect.NumStatuses - 1) &^ (1 << collect.None)
 	}
 	return m
 }
@@ -162,6 +180,9 @@ func (s *Sink) Add(k collect.Socket) {
 	}
 	sp := s.cur
 	if k.Status == collect.Listen {
+		if s.opts.PortUsage && k.Type.IsTCP() {
+			sp.Ports.listen(k.Local.Port())
+		}
 		if s.opts.ListenQueue && (k.Type.IsTCP() || k.Type == collect.Unix) {
 			sp.Listeners = append(sp.Listeners, Listener{Type: k.Type, Local: k.Local, Path: k.Path,
 				Queued: k.Queued, Backlog: k.Backlog, Queues: k.Queues, Inode: k.Inode, Pid: k.Pid})
