@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -51,6 +52,9 @@ func TestBench(t *testing.T) {
 		{"ss peers", "ss -tnH state established | awk | cut | sort | uniq -c | sort -rn | head", []string{"sh", "-c", "ss -tnH state established | awk '{print $4}' | cut -d: -f1 | sort | uniq -c | sort -rn | head"}, 3},
 		{"floor", "floor: dump and count (3 dumps: tcp and tcp6 in one)", []string{floor}, 9},
 		{"floor filtered", "floor: tcp established dump", []string{floor, "filtered"}, 9},
+		{"listen-queue", "network-connections --listen-queue-warning 90", []string{binary, "--listen-queue-warning", "90"}, 9},
+		{"port-usage", "network-connections --port-usage-warning 90", []string{binary, "--port-usage-warning", "90"}, 9},
+		{"conntrack", "network-connections --conntrack-warning 90", []string{binary, "--conntrack-warning", "90"}, 9},
 	}
 
 	var b strings.Builder
@@ -78,7 +82,12 @@ func TestBench(t *testing.T) {
 	wall := map[string]map[int]time.Duration{}
 	firstPort := 0
 	var holderPorts []int
+	// NC_BENCH_MAX=100000 stops there (500k takes long on a small machine).
+	last, _ := strconv.Atoi(os.Getenv("NC_BENCH_MAX"))
 	for _, target := range []int{10000, 50000, 100000, 500000} {
+		if last > 0 && target > last {
+			break
+		}
 		for n < target {
 			pairs := min(holdPairs, (target-n-1)/2)
 			_, p := holder(t, "", pairs)
@@ -138,6 +147,9 @@ func TestBench(t *testing.T) {
 	fmt.Fprintf(&b, "  --top 5 / ss -tanp:             %.2f\n", ratio(at("top"), at("ss -p")))
 	fmt.Fprintf(&b, "  --top-by remote-address / default: %.2f at 100k, %.2f at 500k (target <= 2)\n", ratio(at("top-by"), ours), ratio(wall["top-by"][500000], wall["default"][500000]))
 	fmt.Fprintf(&b, "  --top-by remote-address / ss pipeline: %.2f at 100k, %.2f at 500k\n", ratio(at("top-by"), at("ss peers")), ratio(wall["top-by"][500000], wall["ss peers"][500000]))
+	for _, key := range []string{"listen-queue", "port-usage", "conntrack"} {
+		fmt.Fprintf(&b, "  --%s-warning / default: %*.2f (target <= 1.1)\n", key, 17-len(key), ratio(at(key), ours))
+	}
 	fmt.Fprintf(&b, "  default 500k / 100k:            %.1f (linear: about 5)\n", ratio(wall["default"][500000], ours))
 	fmt.Fprintf(&b, "  default 100k / 10k:             %.1f (linear: about 10, less while start-up weighs in)\n", ratio(ours, wall["default"][10000]))
 	if err := os.WriteFile(benchTable(), []byte(b.String()), 0o644); err != nil {

@@ -98,6 +98,7 @@ func TestDirectorBasket(t *testing.T) {
 		"plain":      `{}`,
 		"thresholds": `{"network_connections_conn_status": ["established"], "network_connections_warning": ["2"], "network_connections_critical": ["5"]}`,
 		"lists":      `{"network_connections_conn_type": ["udp", "udp6"], "network_connections_conn_status": ["none"]}`,
+		"saturation": `{"network_connections_listen_queue_critical": "100"}`,
 	}
 	for name, vars := range services {
 		if name != "lists" {
@@ -168,6 +169,7 @@ object PerfdataWriter "perfdata" {
 		"test!plain":      {0, "tcp6 ESTABLISHED: 3, tcp6 LISTEN: 2", "tcp6_ESTABLISHED=3;;;0 tcp6_LISTEN=2;;;0", ""},
 		"test!thresholds": {1, "tcp6 ESTABLISHED: 3 [WARNING]", "tcp6_ESTABLISHED=3;2;5;0", ""},
 		"test!lists":      {0, "udp NONE: 2, udp6 NONE: 1", "udp_NONE=2;;;0 udp6_NONE=1;;;0", ""},
+		"test!saturation": {0, "tcp6 ESTABLISHED: 3, tcp6 LISTEN: 2", "tcp6_ESTABLISHED=3;;;0 tcp6_LISTEN=2;;;0 listen_queue_max_pct=0%;;100;0", ""},
 	}
 	for name, w := range want {
 		if got := results[name]; got != w {
