@@ -53,7 +53,11 @@ func (r Report) Render(w io.Writer, d Details, asJSON bool) error {
 		}
 	}
 	if perf := r.Saturation.perfdata(); perf != "" && !r.opts.NoPerfdata {
-		b.WriteString(map[bool]string{true: " ", false: "|"}[len(r.Groups) > 0] + perf)
+		sep := "|" // no groups: the measures' series are the only ones
+		if len(r.Groups) > 0 {
+			sep = " "
+		}
+		b.WriteString(sep + perf)
 	}
 	b.WriteByte('\n')
 	for _, l := range append(r.longOutput(d), cut...) {
