@@ -475,3 +475,31 @@ func TestConntrack(t *testing.T) {
 		return
 	}
 }
+
+// All three measures at once, unix listeners too: one document the schema
+// validates, with every measure, and the listeners of the namespace.
+func TestSaturationJSON(t *testing.T) {
+	if !inPrivateNetns(t) {
+		return
+	}
+	l, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(l)
+	if err := unix.Bind(l, &unix.SockaddrUnix{Name: "@h23-json"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Listen(l, 3); err != nil {
+		t.Fatal(err)
+	}
+	doc, _ := runJSON(t, "--conn-type", "all,unix", "--listen-queue-critical", "100", "--port-usage-critical", "100", "--conntrack-critical", "100")
+	for _, m := range []string{"listen_queue", "port_usage", "conntrack"} {
+		if at(doc, "saturation", m) == nil {
+			t.Errorf("no %s in %v", m, at(doc, "saturation"))
+		}
+	}
+	if f := at(doc, "saturation", "listen_queue", "fullest"); at(f, "address") != "@h23-json" || at(f, "backlog") != 3.0 || at(f, "type") != "unix" {
+		t.Errorf("the unix listener: %v", f)
+	}
+}
