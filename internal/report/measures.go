@@ -234,7 +234,11 @@ func (r *Report) JudgeSaturation(spaces []*saturation.Space, o MeasureOptions) {
 					continue
 				}
 				d := saturation.DestinationOf(t, u)
-				po := PortOffender{Netns: offenderNs(sp), LocalAddress: d.Local.String(), Remote: d.Remote.String(),
+				remote := d.Remote.String()
+				if d.Remote.Port() == 0 {
+					remote = "*" // Windows: one range for every destination
+				}
+				po := PortOffender{Netns: offenderNs(sp), LocalAddress: d.Local.String(), Remote: remote,
 					InUse: int(u.Ports), Usable: p.Usable(), Pct: pct, Pid: u.Pid, State: judged.String(), inode: u.Inode}
 				if m.Fullest == nil || pct > m.Fullest.Pct {
 					f := po

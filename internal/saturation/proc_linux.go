@@ -20,6 +20,10 @@ const (
 	netstatFile       = "/proc/thread-self/net/netstat"
 )
 
+// Linux shares a local port among destinations: connect() needs it free for
+// the one (local address, remote address, remote port) only.
+const perDestination = true
+
 func readPorts() Ports {
 	b, err := os.ReadFile(portRangeFile)
 	if err != nil {

@@ -15,6 +15,11 @@ import (
 // translated; the two numbers after a colon are not). Windows has no
 // reserved ports inside the range to subtract as Linux does: excluded
 // port ranges (netsh int ipv4 show excludedportrange) are not read.
+// Windows binds the port connect() picks for the local address, whatever
+// the destination (unless the program asks for SO_REUSE_UNICASTPORT): the
+// ports run out per local address.
+const perDestination = false
+
 func readPorts() Ports {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -192,7 +192,10 @@ func (s *Sink) Add(k collect.Socket) {
 	if !s.opts.PortUsage || !k.Type.IsTCP() || k.Remote.Port() == 0 || !sp.Ports.usable(k.Local.Port()) {
 		return
 	}
-	t := Tuple{Local: k.Local.Addr().As16(), Remote: k.Remote.Addr().As16(), Port: k.Remote.Port()}
+	t := Tuple{Local: k.Local.Addr().As16()}
+	if perDestination {
+		t.Remote, t.Port = k.Remote.Addr().As16(), k.Remote.Port()
+	}
 	u := sp.pending[t]
 	u.Ports++
 	if u.Inode == 0 && u.Pid == 0 {
@@ -256,7 +259,8 @@ func (s *Sink) Spaces(inodes ...uint64) []*Space {
 // Each tuple's use, without building Destinations (for the largest).
 func (sp *Space) Tuples() map[Tuple]Use { return sp.tuples }
 
-// DestinationOf is a tuple as the output names it.
+// DestinationOf is a tuple as the output names it (Windows: the remote
+// side unspecified, port 0: every destination).
 func DestinationOf(t Tuple, u Use) Destination {
 	return Destination{Local: addr(t.Local), Remote: netip.AddrPortFrom(addr(t.Remote), t.Port), Use: u}
 }
