@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"math"
@@ -218,11 +219,16 @@ func (r *Report) JudgeSaturation(spaces []*saturation.Space, o MeasureOptions) {
 	if l := o.PortUsage; l.On() {
 		m := &PortUsage{Warning: l.Warning.String(), Critical: l.Critical.String(), Offenders: []PortOffender{}, Ranges: []PortRange{}}
 		var all []PortOffender
+		var fullest saturation.Tuple // ties: the lowest tuple, so that runs agree
 		st := OK
 		for _, sp := range spaces {
 			p := sp.Ports
-			m.Ranges = append(m.Ranges, PortRange{Netns: nsOf(sp).Name, Low: p.Low, High: p.High, Reserved: p.Reserved, Listening: p.Listening, Usable: p.Usable(), Error: p.Err})
-			if p.Err != "" || p.Usable() == 0 {
+			rng := PortRange{Netns: nsOf(sp).Name, Low: p.Low, High: p.High, Reserved: p.Reserved, Listening: p.Listening, Usable: p.Usable(), Error: p.Err}
+			if rng.Error == "" && rng.Usable == 0 {
+				rng.Error = "no port of the range is left to connect() (reserved, or held by listeners)"
+			}
+			m.Ranges = append(m.Ranges, rng)
+			if rng.Error != "" {
 				st = Unknown
 				continue
 			}
@@ -230,7 +236,8 @@ func (r *Report) JudgeSaturation(spaces []*saturation.Space, o MeasureOptions) {
 				m.Destinations++
 				pct := round2(100 * float64(u.Ports) / float64(p.Usable()))
 				judged := l.judge(pct)
-				if judged == OK && m.Fullest != nil && pct <= m.Fullest.Pct {
+				fuller := m.Fullest == nil || pct > m.Fullest.Pct || pct == m.Fullest.Pct && lessTuple(t, fullest)
+				if judged == OK && !fuller {
 					continue
 				}
 				d := saturation.DestinationOf(t, u)
@@ -240,9 +247,9 @@ func (r *Report) JudgeSaturation(spaces []*saturation.Space, o MeasureOptions) {
 				}
 				po := PortOffender{Netns: offenderNs(sp), LocalAddress: d.Local.String(), Remote: remote,
 					InUse: int(u.Ports), Usable: p.Usable(), Pct: pct, Pid: u.Pid, State: judged.String(), inode: u.Inode}
-				if m.Fullest == nil || pct > m.Fullest.Pct {
+				if fuller {
 					f := po
-					m.Fullest = &f
+					m.Fullest, fullest = &f, t
 				}
 				if judged != OK {
 					all = append(all, po)
@@ -646,4 +653,8 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return strconv.Itoa(n) + " " + noun + "s"
+}
+
+func lessTuple(a, b saturation.Tuple) bool {
+	return cmp.Or(bytes.Compare(a.Local[:], b.Local[:]), bytes.Compare(a.Remote[:], b.Remote[:]), cmp.Compare(a.Port, b.Port)) < 0
 }
