@@ -360,10 +360,12 @@ func conntrackCount(t *testing.T, name string) int {
 }
 
 // Conntrack: two namespaces, one whose rule uses ct state and holds
-// tracked connections, one without a rule; under --netns all each one's
-// count equals its own nf_conntrack_count, and the percent its share of
-// nf_conntrack_max (read-only outside the host's namespace on recent
-// kernels, so not lowered: the warning range is set below the fill instead).
+// tracked connections (to a listener that never accepts them), one without
+// a rule. Under --netns all each one's count equals its own
+// nf_conntrack_count and the percent its share of nf_conntrack_max
+// (read-only outside the host's namespace on recent kernels, so not
+// lowered: the warning range is set below the fill instead); the listener
+// is named with its namespace.
 func TestConntrack(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: ip netns add")
@@ -429,7 +431,8 @@ func TestConntrack(t *testing.T) {
 			t.Fatalf("%s tracks %d connections, want at least 20", active, before[active])
 		}
 		// --netns all's document: its netns parts are not in the schema yet.
-		stdout, _, code := runBinary(t, "--netns", "all", "--format", "json", "--group-by", "netns", "--conntrack-warning", "0:0.001", "--conntrack-critical", "50")
+		stdout, _, code := runBinary(t, "--netns", "all", "--format", "json", "--group-by", "netns", "--conntrack-warning", "0:0.001", "--conntrack-critical", "50",
+			"--listen-queue-warning", "30")
 		var doc map[string]any
 		if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
 			t.Fatalf("%v: %s", err, stdout)
@@ -465,7 +468,19 @@ func TestConntrack(t *testing.T) {
 		if found != 2 {
 			t.Fatalf("want both namespaces in %v", tables)
 		}
-		if code == 3 || code == 2 {
+		// The listener that never accepted its 20 connections, named with
+		// its namespace and process: 20 of backlog 64.
+		named := false
+		offenders, _ := at(doc, "saturation", "listen_queue", "offenders").([]any)
+		for _, o := range offenders {
+			if at(o, "netns") == active && at(o, "address") == "127.0.0.1:7000" {
+				named = at(o, "queued") == 20.0 && at(o, "backlog") == 64.0 && at(o, "pct") == 31.25 && at(o, "process") == comm(t) && at(o, "state") == "WARNING"
+			}
+		}
+		if !named {
+			t.Fatalf("the listener of %s is not named right: %v", active, offenders)
+		}
+		if code == 3 {
 			t.Fatalf("exit %d: %v", code, at(doc, "saturation"))
 		}
 		stdout, _, _ = runBinary(t, "--netns", "all", "--group-by", "netns", "--conntrack-warning", "50")

@@ -27,7 +27,7 @@ type Space struct {
 	// The sockets of each (local address, remote address, remote port)
 	// whose local port is one connect() may pick.
 	tuples  map[Tuple]Use
-	pending map[Tuple]Use // of the dump under way
+	pending map[Tuple]*Use // of the dump under way: one lookup a socket
 }
 
 // Listener is a listening socket and its accept queue.
@@ -168,7 +168,7 @@ type Limits struct {
 func (s *Sink) EnterWith(ns *netns.Namespace, l Limits) {
 	sp := &Space{Netns: ns, Ports: l.Ports, Conntrack: l.Conntrack, Netstat: l.Netstat}
 	if s.opts.PortUsage {
-		sp.tuples, sp.pending = map[Tuple]Use{}, map[Tuple]Use{}
+		sp.tuples, sp.pending = map[Tuple]Use{}, map[Tuple]*Use{}
 	}
 	s.spaces = append(s.spaces, sp)
 	s.cur, s.mark = sp, 0
@@ -197,11 +197,14 @@ func (s *Sink) Add(k collect.Socket) {
 		t.Remote, t.Port = k.Remote.Addr().As16(), k.Remote.Port()
 	}
 	u := sp.pending[t]
+	if u == nil {
+		u = &Use{}
+		sp.pending[t] = u
+	}
 	u.Ports++
 	if u.Inode == 0 && u.Pid == 0 {
 		u.Inode, u.Pid = k.Inode, k.Pid
 	}
-	sp.pending[t] = u
 }
 
 // Restart forgets the dump under way.
@@ -222,8 +225,6 @@ func (s *Sink) Done() {
 	s.mark = len(sp.Listeners)
 	switch {
 	case len(sp.pending) == 0:
-	case len(sp.tuples) == 0: // the usual: one dump holds every TCP socket
-		sp.tuples, sp.pending = sp.pending, sp.tuples
 	default:
 		for t, u := range sp.pending {
 			v := sp.tuples[t]
