@@ -69,21 +69,27 @@ How to judge and show it:
                             network, a port) holds a count outside this range
       --top-critical RANGE  CRITICAL, the same way; without --top N the
                             entities outside are listed
-      --listen-queue-warning RANGE  WARNING when a listener's accept queue
-                            (tcp, tcp6; unix with --conn-type unix), in
-                            percent of its backlog, is outside this range;
-                            over 100: full, the kernel drops (Linux)
-      --listen-queue-critical RANGE  CRITICAL, the same way
-      --port-usage-warning RANGE  WARNING when the local ports that tcp
-                            sockets to one destination (local address, remote
-                            address and port) hold, in percent of the
-                            ephemeral range less its reserved ports, are
-                            outside this range; 100: connect() fails
-      --port-usage-critical RANGE  CRITICAL, the same way
-      --conntrack-warning RANGE  WARNING when the conntrack table, in percent
-                            of nf_conntrack_max, is outside this range; each
-                            namespace's under --netns all (Linux)
-      --conntrack-critical RANGE  CRITICAL, the same way
+      --listen-queue-warning RANGE
+                            WARNING when a listener's accept queue, in percent
+                            of its backlog, is outside this range: tcp, tcp6,
+                            and unix with --conn-type unix; over 100: full,
+                            the kernel drops connections (Linux)
+      --listen-queue-critical RANGE
+                            CRITICAL, the same way
+      --port-usage-warning RANGE
+                            WARNING when the local ports the tcp sockets to
+                            one destination (local address, remote address
+                            and port) hold, in percent of the ports connect()
+                            may pick (ip_local_port_range less the reserved
+                            ones), are outside this range; 100: it fails
+      --port-usage-critical RANGE
+                            CRITICAL, the same way
+      --conntrack-warning RANGE
+                            WARNING when the conntrack table, in percent of
+                            nf_conntrack_max, is outside this range; each
+                            namespace's with --netns all (Linux)
+      --conntrack-critical RANGE
+                            CRITICAL, the same way
   -v, --verbose             -v: the backend, sockets counted and time taken;
                             -vv: also the options and thresholds
       --format FORMAT       nagios (default) or json: one document for scripts
