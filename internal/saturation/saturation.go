@@ -26,8 +26,11 @@ type Space struct {
 	Netstat   Netstat
 	// The sockets of each (local address, remote address, remote port)
 	// whose local port is one connect() may pick.
-	tuples  map[Tuple]Use
-	pending map[Tuple]*Use // of the dump under way: one lookup a socket
+	tuples map[Tuple]Use
+	// Of the dump under way, one lookup a socket: IPv4 tuples apart, whose
+	// short key hashes and compares in a third of the time.
+	pending  map[Tuple]*Use
+	pending4 map[tuple4]*Use
 }
 
 // Listener is a listening socket and its accept queue.
@@ -46,6 +49,16 @@ type Listener struct {
 type Tuple struct {
 	Local, Remote [16]byte // IPv4 as IPv4-mapped: v4 and mapped v6 share ports
 	Port          uint16
+}
+
+// tuple4 is a Tuple of IPv4 (or IPv4-mapped) addresses.
+type tuple4 struct {
+	local, remote [4]byte
+	port          uint16
+}
+
+func (t tuple4) tuple() Tuple {
+	return Tuple{Local: netip.AddrFrom4(t.local).As16(), Remote: netip.AddrFrom4(t.remote).As16(), Port: t.port}
 }
 
 // Use is how many usable local ports a tuple holds, and one holder to name.
@@ -168,7 +181,7 @@ type Limits struct {
 func (s *Sink) EnterWith(ns *netns.Namespace, l Limits) {
 	sp := &Space{Netns: ns, Ports: l.Ports, Conntrack: l.Conntrack, Netstat: l.Netstat}
 	if s.opts.PortUsage {
-		sp.tuples, sp.pending = map[Tuple]Use{}, map[Tuple]*Use{}
+		sp.tuples, sp.pending, sp.pending4 = map[Tuple]Use{}, map[Tuple]*Use{}, map[tuple4]*Use{}
 	}
 	s.spaces = append(s.spaces, sp)
 	s.cur, s.mark = sp, 0
@@ -192,14 +205,32 @@ func (s *Sink) Add(k collect.Socket) {
 	if !s.opts.PortUsage || !k.Type.IsTCP() || k.Remote.Port() == 0 || !sp.Ports.usable(k.Local.Port()) {
 		return
 	}
-	t := Tuple{Local: k.Local.Addr().As16()}
-	if perDestination {
-		t.Remote, t.Port = k.Remote.Addr().As16(), k.Remote.Port()
+	local, remote := k.Local.Addr().Unmap(), k.Remote.Addr().Unmap()
+	if !perDestination {
+		remote = netip.IPv4Unspecified()
+		if local.Is6() {
+			remote = netip.IPv6Unspecified()
+		}
 	}
-	u := sp.pending[t]
-	if u == nil {
-		u = &Use{}
-		sp.pending[t] = u
+	var u *Use
+	if local.Is4() && remote.Is4() {
+		t := tuple4{local: local.As4(), remote: remote.As4()}
+		if perDestination {
+			t.port = k.Remote.Port()
+		}
+		if u = sp.pending4[t]; u == nil {
+			u = &Use{}
+			sp.pending4[t] = u
+		}
+	} else {
+		t := Tuple{Local: local.As16(), Remote: remote.As16()}
+		if perDestination {
+			t.Port = k.Remote.Port()
+		}
+		if u = sp.pending[t]; u == nil {
+			u = &Use{}
+			sp.pending[t] = u
+		}
 	}
 	u.Ports++
 	if u.Inode == 0 && u.Pid == 0 {
@@ -214,6 +245,7 @@ func (s *Sink) Restart() {
 	}
 	s.cur.Listeners = s.cur.Listeners[:s.mark]
 	clear(s.cur.pending)
+	clear(s.cur.pending4)
 }
 
 // Done keeps the dump under way.
@@ -223,19 +255,22 @@ func (s *Sink) Done() {
 		return
 	}
 	s.mark = len(sp.Listeners)
-	switch {
-	case len(sp.pending) == 0:
-	default:
-		for t, u := range sp.pending {
-			v := sp.tuples[t]
-			v.Ports += u.Ports
-			if v.Inode == 0 && v.Pid == 0 {
-				v.Inode, v.Pid = u.Inode, u.Pid
-			}
-			sp.tuples[t] = v
+	keep := func(t Tuple, u *Use) {
+		v := sp.tuples[t]
+		v.Ports += u.Ports
+		if v.Inode == 0 && v.Pid == 0 {
+			v.Inode, v.Pid = u.Inode, u.Pid
 		}
-		clear(sp.pending)
+		sp.tuples[t] = v
 	}
+	for t, u := range sp.pending {
+		keep(t, u)
+	}
+	for t, u := range sp.pending4 {
+		keep(t.tuple(), u)
+	}
+	clear(sp.pending)
+	clear(sp.pending4)
 }
 
 // Spaces is what each namespace showed, in the order they were entered;
