@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -453,7 +454,7 @@ func TestConntrack(t *testing.T) {
 				continue
 			}
 			found++
-			pct := float64(int(10000*float64(want)/float64(limit)+0.5)) / 100
+			pct := math.Round(1e6*float64(want)/float64(limit)) / 1e4 // 4 decimals: a big table
 			if at(tb, "count") != float64(want) || at(tb, "max") != float64(limit) || at(tb, "pct") != pct || at(tb, "loaded") != true {
 				t.Fatalf("%s: %v, want count %d of %d, %v%%", name, tb, want, limit, pct)
 			}
@@ -483,8 +484,11 @@ func TestConntrack(t *testing.T) {
 		if code == 3 {
 			t.Fatalf("exit %d: %v", code, at(doc, "saturation"))
 		}
-		stdout, _, _ = runBinary(t, "--netns", "all", "--group-by", "netns", "--conntrack-warning", "50")
-		if !strings.Contains(stdout, "'"+active+"_conntrack_pct'=") || !strings.Contains(stdout, "'"+idle+"_conntrack_pct'=0%;50;;0") {
+		stdout, _, _ = runBinary(t, "--netns", "all", "--group-by", "netns", "--conntrack-warning", "0:0.001")
+		// The series of those that alert come first: with hundreds of
+		// foreign namespaces on the host, the bound may leave out the idle one.
+		if !strings.Contains(stdout, "'"+active+"_conntrack_pct'=") ||
+			!strings.Contains(stdout, "'"+idle+"_conntrack_pct'=0%;0:0.001;;0") && !strings.Contains(stdout, "perfdata: conntrack of some of") {
 			t.Fatalf("no conntrack perfdata per namespace: %s", stdout)
 		}
 		return

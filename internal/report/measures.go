@@ -543,17 +543,8 @@ func (s *Saturation) perfdata() string {
 		if !s.byNetns && loaded {
 			item("conntrack_pct", m.MaxPct, m.Warning, m.Critical)
 		} else if s.byNetns {
-			size := 0
-			for _, t := range m.Namespaces {
-				if !t.Loaded {
-					continue // no table: no series
-				}
-				if size > maxPerfdata/4 {
-					break // bounded: --format json has every namespace
-				}
-				item(t.NetnsPerf+"_conntrack_pct", t.Pct, m.Warning, m.Critical)
-				size += len(items[len(items)-1])
-			}
+			series, _ := m.series()
+			items = append(items, series...)
 		}
 	}
 	return strings.Join(items, " ")
@@ -634,6 +625,9 @@ func (s *Saturation) lines(verbose int) []string {
 			return l
 		})
 	}
+	if m := s.Conntrack; m != nil && s.byNetns && m.cut() {
+		out = append(out, fmt.Sprintf("perfdata: conntrack of some of %d namespaces, those that alert first (bound: %d KiB; --format json has all)", loadedTables(m.Namespaces), maxPerfdata>>12))
+	}
 	if s.unreadable > 0 {
 		out = append(out, fmt.Sprintf("processes not read for the owners: %d (another user's, without CAP_SYS_PTRACE)", s.unreadable))
 	}
@@ -657,4 +651,44 @@ func plural(n int, noun string) string {
 
 func lessTuple(a, b saturation.Tuple) bool {
 	return cmp.Or(bytes.Compare(a.Local[:], b.Local[:]), bytes.Compare(a.Remote[:], b.Remote[:]), cmp.Compare(a.Port, b.Port)) < 0
+}
+
+// rank orders states as worse does.
+func rank(s State) int { return [...]int{OK: 0, Unknown: 1, Warning: 2, Critical: 3}[s] }
+
+func loadedTables(ts []ConntrackTable) int {
+	n := 0
+	for _, t := range ts {
+		if t.Loaded {
+			n++
+		}
+	}
+	return n
+}
+
+// series is the perfdata of each namespace's table: those that alert
+// first, up to a quarter of the bound (--format json has every namespace);
+// cut tells whether some were left out.
+func (m *ConntrackMeasure) series() (items []string, cut bool) {
+	tables := slices.Clone(m.Namespaces)
+	slices.SortStableFunc(tables, func(a, b ConntrackTable) int {
+		return cmp.Compare(rank(stateOf(b.State)), rank(stateOf(a.State)))
+	})
+	size := 0
+	for _, t := range tables {
+		if !t.Loaded {
+			continue // no table: no series
+		}
+		if size > maxPerfdata/4 {
+			return items, true
+		}
+		items = append(items, fmt.Sprintf("'%s_conntrack_pct'=%s;%s;%s;0", t.NetnsPerf, pctText(t.Pct), m.Warning, m.Critical))
+		size += len(items[len(items)-1])
+	}
+	return items, false
+}
+
+func (m *ConntrackMeasure) cut() bool {
+	_, cut := m.series()
+	return cut
 }
