@@ -122,7 +122,7 @@ func runWith(args []string, out io.Writer, newCollector func(config) (collect.Co
 func (cfg config) checkConfig(asJSON bool) check.Config {
 	return check.Config{Filter: cfg.filter, Report: cfg.report, Entities: cfg.entities, Top: cfg.top,
 		Bits4: cfg.bits4, Bits6: cfg.bits6, Netns: cfg.netns, Backend: cfg.backend, Verbose: cfg.verbose,
-		Timeout: cfg.timeout, JSON: asJSON}
+		Timeout: cfg.timeout, JSON: asJSON, Measures: cfg.measures}
 }
 
 // collector is the one that --backend and --netns name.

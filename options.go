@@ -75,7 +75,16 @@ var options = []option{
 		help: "WARNING when one entity of --top-by (a peer, a network, a port) holds a count outside this range"},
 	{long: "top-critical", arg: "RANGE", shown: "none",
 		help: "CRITICAL, the same way; without --top N the entities outside are listed"},
-	{long: "verbose", short: "v", kind: countOpt, shown: "off",
+	{long: "listen-queue-warning", arg: "RANGE", shown: "none, off", section: "Which table is about to overflow:",
+		help: "WARNING when a listener's accept queue, in percent of its backlog, is outside this range: tcp, tcp6, and unix with --conn-type unix; over 100: full, the kernel drops connections (Linux)"},
+	{long: "listen-queue-critical", arg: "RANGE", shown: "none, off", help: "CRITICAL, the same way"},
+	{long: "port-usage-warning", arg: "RANGE", shown: "none, off",
+		help: "WARNING when the local ports the tcp sockets to one destination (local address, remote address and port) hold, in percent of the ports connect() may pick (ip_local_port_range less the reserved ones), are outside this range"},
+	{long: "port-usage-critical", arg: "RANGE", shown: "none, off", help: "CRITICAL, the same way"},
+	{long: "conntrack-warning", arg: "RANGE", shown: "none, off",
+		help: "WARNING when the conntrack table, in percent of nf_conntrack_max, is outside this range; each namespace's with --netns all (Linux)"},
+	{long: "conntrack-critical", arg: "RANGE", shown: "none, off", help: "CRITICAL, the same way"},
+	{long: "verbose", short: "v", kind: countOpt, shown: "off", section: "Output:",
 		help: "-v: the backend, sockets counted and time taken; -vv: also the options and thresholds"},
 	{long: "format", arg: "FORMAT", def: "nagios", help: "nagios or json: one document for scripts"},
 	{long: "version", short: "V", kind: switchOpt, help: "print the version and exit 3"},
@@ -171,6 +180,9 @@ type config struct {
 	timeout  time.Duration
 	help     bool
 	version  bool
+
+	// --listen-queue-*, --port-usage-*, --conntrack-*
+	measures report.MeasureOptions
 }
 
 func parseArgs(args []string) (config, error) {
@@ -277,6 +289,9 @@ func parseArgs(args []string) (config, error) {
 		return cfg, fmt.Errorf("--top %q: want how many processes to name, 0 for none", report.Shown(str("top")))
 	}
 	if err := parseTopBy(&cfg, fs, topBy, netPrefix, topWarning, topCritical); err != nil {
+		return cfg, err
+	}
+	if err := parseSaturation(&cfg, str); err != nil {
 		return cfg, err
 	}
 	if f := strings.ToLower(format); f != "nagios" && f != "json" {

@@ -213,6 +213,9 @@ func TestHelpLayout(t *testing.T) {
 			if j > 0 && (len(l) < helpColumn || strings.TrimSpace(l[:helpColumn]) != "") {
 				break
 			}
+			if j == 0 && l == head && len(head)+2 > helpColumn {
+				continue // too long a name: its text begins on the next line
+			}
 			if len(l) <= helpColumn || l[helpColumn-1] != ' ' || l[helpColumn-2] != ' ' || l[helpColumn] == ' ' {
 				t.Errorf("--%s: %q does not start its text in column %d", o.long, l, helpColumn+1)
 				continue

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -52,6 +53,16 @@ func TestBench(t *testing.T) {
 		{"floor", "floor: dump and count (3 dumps: tcp and tcp6 in one)", []string{floor}, 9},
 		{"floor filtered", "floor: tcp established dump", []string{floor, "filtered"}, 9},
 	}
+	// The measures, each against the plain check: timed in turns, a run of
+	// each in every round, so that what the other tenants of a shared
+	// machine do weighs on all alike.
+	measures := []struct{ key, name string }{
+		{"plain", "network-connections (in turns with the three below)"},
+		{"listen-queue", "network-connections --listen-queue-warning 90"},
+		{"port-usage", "network-connections --port-usage-warning 90"},
+		{"conntrack", "network-connections --conntrack-warning 90"},
+	}
+	const measureRounds = 21
 
 	var b strings.Builder
 	host, _ := os.Hostname()
@@ -76,9 +87,15 @@ func TestBench(t *testing.T) {
 	// one process may not hold more files than RLIMIT_NOFILE allows.
 	n := 0
 	wall := map[string]map[int]time.Duration{}
+	relative := map[string]map[int]float64{} // a measure's time over the plain check's, in turns
 	firstPort := 0
 	var holderPorts []int
+	// NC_BENCH_MAX=100000 stops there (500k takes long on a small machine).
+	last, _ := strconv.Atoi(os.Getenv("NC_BENCH_MAX"))
 	for _, target := range []int{10000, 50000, 100000, 500000} {
+		if last > 0 && target > last {
+			break
+		}
 		for n < target {
 			pairs := min(holdPairs, (target-n-1)/2)
 			_, p := holder(t, "", pairs)
@@ -114,6 +131,39 @@ func TestBench(t *testing.T) {
 			wall[c.key][target] = med
 			fmt.Fprintf(&b, "%-8d %-64s %4d %8.1fms %6.1fMiB\n", n, c.name, c.runs, ms(med), float64(rss)/1024)
 		}
+		// Each round times the plain check, then each measure; a measure's
+		// cost is the median of its round's time over the plain one's.
+		turns := map[string][]time.Duration{}
+		rel := map[string][]float64{}
+		for range measureRounds {
+			for _, m := range measures {
+				argv := []string{binary}
+				if m.key != "plain" {
+					argv = append(argv, "--"+m.key+"-warning", "90")
+				}
+				cmd := exec.Command(argv[0], argv[1:]...)
+				start := time.Now()
+				out, err := cmd.Output()
+				d := time.Since(start)
+				if err != nil && cmd.ProcessState.ExitCode() > 2 {
+					t.Fatalf("%s: %v: %s", m.name, err, out)
+				}
+				turns[m.key] = append(turns[m.key], d)
+				rel[m.key] = append(rel[m.key], ratio(d, turns["plain"][len(turns["plain"])-1]))
+			}
+		}
+		for _, m := range measures {
+			walls, ratios := turns[m.key], rel[m.key]
+			slices.Sort(walls)
+			slices.Sort(ratios)
+			if wall[m.key] == nil {
+				wall[m.key] = map[int]time.Duration{}
+				relative[m.key] = map[int]float64{}
+			}
+			wall[m.key][target] = walls[len(walls)/2]
+			relative[m.key][target] = ratios[len(ratios)/2]
+			fmt.Fprintf(&b, "%-8d %-64s %4d %8.1fms  x%.2f\n", n, m.name, measureRounds, ms(walls[len(walls)/2]), ratios[len(ratios)/2])
+		}
 		// Every socket still there: the numbers above are of n sockets.
 		want := fmt.Sprintf("'tcp_ESTABLISHED'=%d;;;0", n-len(holderPorts))
 		if out, _ := exec.Command(binary, "--conn-type", "tcp", "--conn-status", "established").Output(); !strings.Contains(string(out), want) {
@@ -138,6 +188,9 @@ func TestBench(t *testing.T) {
 	fmt.Fprintf(&b, "  --top 5 / ss -tanp:             %.2f\n", ratio(at("top"), at("ss -p")))
 	fmt.Fprintf(&b, "  --top-by remote-address / default: %.2f at 100k, %.2f at 500k (target <= 2)\n", ratio(at("top-by"), ours), ratio(wall["top-by"][500000], wall["default"][500000]))
 	fmt.Fprintf(&b, "  --top-by remote-address / ss pipeline: %.2f at 100k, %.2f at 500k\n", ratio(at("top-by"), at("ss peers")), ratio(wall["top-by"][500000], wall["ss peers"][500000]))
+	for _, key := range []string{"listen-queue", "port-usage", "conntrack"} {
+		fmt.Fprintf(&b, "  --%s-warning / plain, in turns: %*.2f (target <= 1.1)\n", key, 13-len(key), relative[key][100000])
+	}
 	fmt.Fprintf(&b, "  default 500k / 100k:            %.1f (linear: about 5)\n", ratio(wall["default"][500000], ours))
 	fmt.Fprintf(&b, "  default 100k / 10k:             %.1f (linear: about 10, less while start-up weighs in)\n", ratio(ours, wall["default"][10000]))
 	if err := os.WriteFile(benchTable(), []byte(b.String()), 0o644); err != nil {

@@ -98,6 +98,7 @@ func TestDirectorBasket(t *testing.T) {
 		"plain":      `{}`,
 		"thresholds": `{"network_connections_conn_status": ["established"], "network_connections_warning": ["2"], "network_connections_critical": ["5"]}`,
 		"lists":      `{"network_connections_conn_type": ["udp", "udp6"], "network_connections_conn_status": ["none"]}`,
+		"saturation": `{"network_connections_listen_queue_critical": "100"}`,
 	}
 	for name, vars := range services {
 		if name != "lists" {
@@ -159,6 +160,7 @@ object PerfdataWriter "perfdata" {
 		"test!plain":      {state: 0, output: "tcp6 ESTABLISHED: 3, tcp6 LISTEN: 2", perf: "tcp6_ESTABLISHED=3;;;0 tcp6_LISTEN=2;;;0"},
 		"test!thresholds": {state: 1, output: "tcp6 ESTABLISHED: 3 [WARNING]", perf: "tcp6_ESTABLISHED=3;2;5;0"},
 		"test!lists":      {state: 0, output: "udp NONE: 2, udp6 NONE: 1", perf: "udp_NONE=2;;;0 udp6_NONE=1;;;0"},
+		"test!saturation": {state: 0, output: "tcp6 ESTABLISHED: 3, tcp6 LISTEN: 2", perf: "tcp6_ESTABLISHED=3;;;0 tcp6_LISTEN=2;;;0 listen_queue_max_pct=0%;;100;0"},
 	}
 	for name, w := range want {
 		if got := results[name]; got != w {

@@ -34,7 +34,7 @@ const (
 
 // graphServices are the services Icinga 2 runs for the graphs: the default
 // grouping with plain-number ranges (drawn as levels), the other groupings,
-// and --top-by's largest entity.
+// --top-by's largest entity, and the saturation measures' percents.
 var graphServices = []struct{ name, vars string }{
 	{"connections", `vars.network_connections_warning = "20"
   vars.network_connections_critical = "50"`},
@@ -46,6 +46,9 @@ var graphServices = []struct{ name, vars string }{
   vars.network_connections_top = "3"
   vars.network_connections_top_by = "remote-address"
   vars.network_connections_top_warning = "10"`},
+	{"saturation", `vars.network_connections_listen_queue_warning = "90"
+  vars.network_connections_port_usage_warning = "90"
+  vars.network_connections_conntrack_warning = "90"`},
 }
 
 func waitPort(t *testing.T, port int, log string) {
@@ -298,8 +301,8 @@ TAGDB = ""
 			}
 		}
 		for _, name := range []string{"network-connections-tcp", "network-connections-tcp6", "network-connections-udp", "network-connections-udp6",
-			"network-connections-status", "network-connections-type", "network-connections-total", "network-connections-top",
-			"network-connections-tcp levels", "network-connections-total levels", "network-connections-top levels"} {
+			"network-connections-status", "network-connections-type", "network-connections-total", "network-connections-top", "network-connections-saturation",
+			"network-connections-tcp levels", "network-connections-total levels", "network-connections-top levels", "network-connections-saturation levels"} {
 			if charts[name] == 0 {
 				t.Errorf("%s: no curve with points (%v)", name, charts)
 			}
@@ -326,6 +329,7 @@ TAGDB = ""
 			"tcp sockets by state": "connections", "tcp6 sockets by state": "connections", "udp sockets (NONE)": "connections",
 			"udp6 sockets (NONE)": "connections", "by state (--group-by status)": "by-status", "by type (--group-by type)": "by-type",
 			"all sockets (--group-by none)": "total", "largest --top-by entity": "top-by",
+			"listen queues, ephemeral ports, conntrack (percent)": "saturation",
 		}
 		for _, kind := range []string{"influxdb", "graphite"} {
 			d := readDashboard(t, filepath.Join(repo, "contrib/grafana/network-connections-"+kind+".json"))

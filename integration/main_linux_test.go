@@ -195,7 +195,7 @@ func TestBadInputProcess(t *testing.T) {
 		stdout, stderr, code := runBinary(t, args...)
 		prefix := "UNKNOWN: "
 		if slices.Contains(args, "json") {
-			prefix = `{"state":"UNKNOWN",`
+			prefix = `{"schema_version":2,"state":"UNKNOWN",`
 		}
 		checkUnknown(t, fmt.Sprintf("%.60q", args), stdout, stderr, code, prefix)
 		if len(stdout) > 1200 {

@@ -170,8 +170,24 @@ func TestWindowsBuildUnderWine(t *testing.T) {
 		}
 	}
 
+	// The measures: listen queues and conntrack are Linux's, one UNKNOWN
+	// saying so; ephemeral ports from the IP Helper tables and netsh's
+	// dynamic port range, or, where netsh has none (wine's may not), the
+	// range unknown, said in the long output.
+	for _, args := range [][]string{{"--listen-queue-warning", "50"}, {"--conntrack-critical", "90", "--format", "json"}} {
+		got, stderr, code := w.run(t, args...)
+		if code != 3 || stderr != "" || strings.Count(got, "\n") != 1 || !strings.Contains(got, "exist on Linux only") {
+			t.Errorf("windows build %q: exit %d, stdout %q, stderr %q", args, code, got, stderr)
+		}
+	}
+	ports, stderr, code := w.run(t, "--port-usage-warning", "50")
+	if stderr != "" || !strings.Contains(ports, "'port_usage_max_pct'=") ||
+		!strings.Contains(ports, "ephemeral ports: ") && !strings.Contains(ports, "ephemeral port range host: unknown: netsh") {
+		t.Errorf("windows build --port-usage-warning 50: exit %d, stdout %q, stderr %q", code, ports, stderr)
+	}
+
 	// The unit tests, built for Windows.
-	for _, pkg := range []string{"collect", "report", "threshold"} {
+	for _, pkg := range []string{"collect", "report", "threshold", "saturation"} {
 		t.Run("unit tests of internal/"+pkg, func(t *testing.T) {
 			exe := filepath.Join(t.TempDir(), pkg+".test.exe")
 			build := exec.Command("go", "test", "-c", "-o", exe, "./internal/"+pkg)

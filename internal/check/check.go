@@ -12,6 +12,7 @@ import (
 	"github.com/network-connections/network-connections/internal/collect"
 	"github.com/network-connections/network-connections/internal/netns"
 	"github.com/network-connections/network-connections/internal/report"
+	"github.com/network-connections/network-connections/internal/saturation"
 	"github.com/network-connections/network-connections/internal/top"
 )
 
@@ -28,6 +29,7 @@ type Config struct {
 	Verbose  int
 	Timeout  time.Duration
 	JSON     bool
+	Measures report.MeasureOptions // --listen-queue-*, --port-usage-*, --conntrack-*
 }
 
 // Run counts with c, judges and renders to out, and returns the exit code.
@@ -39,8 +41,16 @@ func Run(cfg Config, c collect.Collector, out io.Writer) int {
 		return int(report.Unknown)
 	}
 	byKey, holders, sink := sinks(cfg)
+	// The measures take what they need of the same dump.
+	sat := saturationSink(cfg.Measures)
+	if sat != nil {
+		sink = collect.Tee(sink, sat)
+	}
 	var res collect.Result
 	err := within(deadline, cfg.Timeout, "the "+cfg.Backend+" collector", func(ctx context.Context) (err error) {
+		if sat != nil && cfg.Netns == "" {
+			sat.Enter(nil) // the namespace counted is ours: read its limits here
+		}
 		res, err = c.Collect(ctx, cfg.Filter, sink)
 		return err
 	})
@@ -52,6 +62,21 @@ func Run(cfg Config, c collect.Collector, out io.Writer) int {
 	r.SetNamespaces(namespaces)
 	if byKey != nil {
 		r.JudgeEntities(byKey, cfg.Entities)
+	}
+	if sat != nil {
+		var counted []uint64
+		if r.Netns != nil {
+			for _, n := range r.Netns.Counted {
+				counted = append(counted, n.Inode)
+			}
+		}
+		r.JudgeSaturation(sat.Spaces(counted...), cfg.Measures)
+		err = within(deadline, cfg.Timeout, "the walk of /proc for the owners", func(context.Context) error {
+			return r.Saturation.NameOwners(top.Owners)
+		})
+		if err != nil {
+			return unknown(err)
+		}
 	}
 	d := report.Details{Backend: res.Backend, Sockets: res.Counts.Total(), Timeout: cfg.Timeout, Verbose: cfg.Verbose}
 	if holders != nil && len(r.Groups) > 0 {
@@ -66,6 +91,15 @@ func Run(cfg Config, c collect.Collector, out io.Writer) int {
 	d.Duration = time.Since(start)
 	r.Render(out, d, cfg.JSON)
 	return r.ExitCode()
+}
+
+// saturationSink is the sink the measures take their sockets from, or nil
+// when none is asked for.
+func saturationSink(o report.MeasureOptions) *saturation.Sink {
+	if !o.ListenQueue.On() && !o.PortUsage.On() && !o.Conntrack.On() {
+		return nil
+	}
+	return saturation.NewSink(saturation.Options{ListenQueue: o.ListenQueue.On(), PortUsage: o.PortUsage.On(), Conntrack: o.Conntrack.On()})
 }
 
 // sinks are what --top takes of each socket as the collector counts it:

@@ -42,8 +42,10 @@ func countAll(ctx context.Context, c Collector, f Filter, sink Sink) (census Cen
 	var work []int
 	for i, ns := range list.Namespaces {
 		if ns.Self {
+			s := sinkOf(ns)
+			TellNetns(s, &list.Namespaces[i])
 			var r Result
-			r, results[i].err = c.Collect(ctx, f, sinkOf(ns))
+			r, results[i].err = c.Collect(ctx, f, s)
 			results[i].counts, backend = r.Counts, r.Backend
 		} else {
 			work = append(work, i)
@@ -51,10 +53,11 @@ func countAll(ctx context.Context, c Collector, f Filter, sink Sink) (census Cen
 	}
 	// Each namespace's TCP dump walks the hash table that all share: the
 	// cost is the namespaces times the host's sockets, so the others are
-	// counted on a thread per CPU (one with a sink that is not a NetnsSink,
-	// which is not safe for more), each entering namespaces in turn.
+	// counted on a thread per CPU, each entering namespaces in turn; on one
+	// with a sink that is not a NetnsSink or must be told each namespace
+	// (NetnsAware: the saturation measures), which is not safe for more.
 	workers := min(runtime.GOMAXPROCS(0), maxWorkers, len(work))
-	if sink != nil && split == nil {
+	if _, aware := sink.(NetnsAware); sink != nil && (split == nil || aware) {
 		workers = min(workers, 1)
 	}
 	next := make(chan int, len(work))
@@ -73,8 +76,10 @@ func countAll(ctx context.Context, c Collector, f Filter, sink Sink) (census Cen
 					r := &results[i]
 					ns := list.Namespaces[i]
 					if r.err = ns.Enter(proc); r.err == nil {
+						s := sinkOf(ns)
+						TellNetns(s, &list.Namespaces[i])
 						var res Result
-						res, r.err = c.Collect(ctx, f, sinkOf(ns))
+						res, r.err = c.Collect(ctx, f, s)
 						r.counts = res.Counts
 					}
 				}

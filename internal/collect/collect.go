@@ -97,6 +97,9 @@ type Filter struct {
 	Statuses uint16 // bit 1<<Status, the same bitmask sock_diag takes
 	Local    Endpoint
 	Remote   Endpoint
+	// Queues asks sock_diag for unix listeners' queues and names too (a
+	// sink gets inet listeners' queues in any case).
+	Queues bool
 
 	// Set by kernelFilter for a dump: the endpoints' bytecode, or inProcess
 	// when the program would pass what the kernel takes.
@@ -212,6 +215,11 @@ type Socket struct {
 	Inode         uint32         // 0: none (TIME_WAIT and request sockets belong to no file)
 	Pid           int32          // the owner, where the collector knows it (gopsutil); else 0
 	Local, Remote netip.AddrPort // inet sockets; the remote one unspecified without a peer
+	// A listener's accept queue where the dump tells it (sock_diag; unix
+	// with Filter.Queues): connections waiting for accept(), and the backlog.
+	Queued, Backlog uint32
+	Queues          bool
+	Path            string // unix, with Filter.Queues: the name it is bound to
 }
 
 // CountSockets counts a list.
@@ -230,9 +238,10 @@ type tally struct {
 	row6 [NumStatuses]int // with both: the tcp6 sockets of a joint TCP dump
 	both bool
 	sink Sink
+	want uint16 // the statuses whose sockets the sink takes (Selective)
 }
 
-func newTally(sink Sink) *tally { return &tally{sink: sink} }
+func newTally(sink Sink) *tally { return &tally{sink: sink, want: wants(sink)} }
 
 // rowOf is the row that counts sockets of type t.
 func (out *tally) rowOf(t Type) *[NumStatuses]int {
@@ -245,7 +254,7 @@ func (out *tally) rowOf(t Type) *[NumStatuses]int {
 // add counts a socket; only with a sink does it need more than type and state.
 func (out *tally) add(s Socket) {
 	out.rowOf(s.Type)[s.Status]++
-	if out.sink != nil {
+	if out.want&(1<<s.Status) != 0 {
 		out.sink.Add(s)
 	}
 }

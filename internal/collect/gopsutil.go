@@ -49,8 +49,14 @@ func (Gopsutil) count(ctx context.Context, f Filter, sink Sink) (Counts, error) 
 	}
 	sockets, err := listConnections(conns, f)
 	if sink != nil && err == nil {
-		for _, s := range sockets {
-			sink.Add(s)
+		// The listeners first, as sock_diag dumps them: their ports are
+		// known before the sockets they accepted (saturation needs that).
+		for _, listeners := range []bool{true, false} {
+			for _, s := range sockets {
+				if (s.Status == Listen) == listeners {
+					sink.Add(s)
+				}
+			}
 		}
 		sink.Done()
 	}

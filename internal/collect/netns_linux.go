@@ -30,6 +30,7 @@ type Netns struct {
 
 func (n Netns) Collect(ctx context.Context, f Filter, sink Sink) (r Result, err error) {
 	err = n.inside(func() error {
+		TellNetns(sink, nil)
 		r, err = n.Collector.Collect(ctx, f, sink)
 		return err
 	})

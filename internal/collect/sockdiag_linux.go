@@ -34,6 +34,8 @@ const (
 	// The sockid's idiag_if: the interface the socket is bound to (host
 	// byte order), which tells the link of a link-local address.
 	diagIf = 40
+	// idiag_rqueue, idiag_wqueue: of a listener, its accept queue and backlog.
+	diagRqueue, diagWqueue = 56, 60
 	// struct unix_diag_msg: udiag_state, udiag_ino.
 	unixState, unixInode = 2, 4
 )
@@ -264,6 +266,9 @@ func dumpRequest(t Type, f Filter, seq uint32, joint bool) []byte {
 		b[reqProto] = typeFamilyProto[t].proto
 	}
 	ne.PutUint32(b[states:], kernelStates(t, f))
+	if t == Unix && f.Queues {
+		ne.PutUint32(b[unixReqShow:], udiagShowName|udiagShowRqlen)
+	}
 	if prog != nil {
 		b = ne.AppendUint16(b, uint16(4+len(prog)))
 		b = ne.AppendUint16(b, inetDiagReqBytecode)
@@ -358,7 +363,11 @@ func decodeUnix(msg []byte, f Filter, out *tally) error {
 	}
 	if s := unixStatus(msg[unixState]); f.HasStatus(s) {
 		inode := binary.NativeEndian.Uint32(msg[unixInode:])
-		out.add(Socket{Type: Unix, Status: s, Inode: inode, Kernel: inode == 0})
+		sock := Socket{Type: Unix, Status: s, Inode: inode, Kernel: inode == 0}
+		if s == Listen && f.Queues {
+			unixQueue(msg[unixDiagMsgLen:], &sock)
+		}
+		out.add(sock)
 	}
 	return nil
 }
@@ -387,13 +396,18 @@ func decodeInet(msg []byte, t Type, f Filter, out *tally) error {
 	if out.both && msg[diagFamily] == unix.AF_INET6 {
 		typ = TCP6
 	}
-	if out.sink == nil {
+	if out.want&(1<<s) == 0 {
 		out.rowOf(typ)[s]++ // all a count needs
 		return nil
 	}
-	inode := binary.NativeEndian.Uint32(msg[diagInode:])
+	ne := binary.NativeEndian
+	inode := ne.Uint32(msg[diagInode:])
 	local, remote := diagAddrs(msg)
-	out.add(Socket{Type: typ, Status: s, Inode: inode, Kernel: inode == 0, Local: zoned(msg, local), Remote: zoned(msg, remote)})
+	sock := Socket{Type: typ, Status: s, Inode: inode, Kernel: inode == 0, Local: zoned(msg, local), Remote: zoned(msg, remote)}
+	if s == Listen {
+		sock.Queued, sock.Backlog, sock.Queues = ne.Uint32(msg[diagRqueue:]), ne.Uint32(msg[diagWqueue:]), true
+	}
+	out.add(sock)
 	return nil
 }
 

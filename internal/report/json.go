@@ -25,6 +25,7 @@ type Document struct {
 	Top           *top.Top    `json:"top,omitempty"`
 	TopBy         *Entities   `json:"top_by,omitempty"`
 	Netns         *Namespaces `json:"netns,omitempty"`
+	Saturation    *Saturation `json:"saturation,omitempty"`
 	Error         string      `json:"error,omitempty"`
 }
 
@@ -55,6 +56,7 @@ func (r Report) writeJSON(w io.Writer, x Details) error {
 		Message: r.Message(), Groups: []JSONGroup{}, GroupBy: r.opts.GroupBy.String(),
 		Warning: nonNil(r.opts.Warning.Given()), Critical: nonNil(r.opts.Critical.Given()),
 		Backend: x.Backend, Sockets: x.Sockets, DurationMS: ms(x.Duration), Top: x.Top, TopBy: r.Entities, Netns: r.Netns,
+		Saturation: r.Saturation,
 	}
 	for _, g := range r.Groups {
 		jg := JSONGroup{Label: g.Label(), PerfLabel: g.PerfLabel(), Count: g.Count, State: g.State.String(),

@@ -54,6 +54,13 @@ func (r Report) Render(w io.Writer, d Details, asJSON bool) error {
 			cut = append(cut, fmt.Sprintf("perfdata: the %d largest of %d groups (bound: %d KiB; --format json has all)", n, len(r.Groups), maxPerfdata>>10))
 		}
 	}
+	if perf := r.Saturation.perfdata(); perf != "" && !r.opts.NoPerfdata {
+		sep := "|" // no groups: the measures' series are the only ones
+		if len(r.Groups) > 0 {
+			sep = " "
+		}
+		b.WriteString(sep + perf)
+	}
 	b.WriteByte('\n')
 	for _, l := range append(r.longOutput(d), cut...) {
 		b.WriteString(l)
@@ -84,6 +91,7 @@ func (r Report) longOutput(d Details) []string {
 	if r.Entities != nil && (r.Entities.n > 0 || len(r.Entities.Offenders) > 0) {
 		lines = append(lines, r.Entities.entityLines()...)
 	}
+	lines = append(lines, r.Saturation.lines(d.Verbose)...)
 	if d.Verbose >= 1 {
 		lines = append(lines, fmt.Sprintf("backend %s, %d sockets counted in %.1f ms", d.Backend, d.Sockets, ms(d.Duration)))
 	}

@@ -197,7 +197,9 @@ type Report struct {
 	State    State       // the worst group's, or entity's
 	Entities *Entities   // --top-by's entities, when counted
 	Netns    *Namespaces // --netns all's namespaces
-	opts     Options
+	// The listen queues, ephemeral ports and conntrack, when asked for.
+	Saturation *Saturation
+	opts       Options
 }
 
 // text is the group as the status line and the long output show it.
@@ -318,7 +320,7 @@ func (r Report) Message() string {
 		}
 	}
 	more := false
-	for _, m := range []string{r.Netns.netnsMessage(), r.Entities.entityMessage()} {
+	for _, m := range []string{r.Netns.netnsMessage(), r.Entities.entityMessage(), r.Saturation.message()} {
 		if m != "" {
 			b.WriteString(", " + m)
 			more = true

@@ -1,0 +1,115 @@
+package report
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/network-connections/network-connections/internal/collect"
+	"github.com/network-connections/network-connections/internal/netns"
+	"github.com/network-connections/network-connections/internal/saturation"
+	"github.com/network-connections/network-connections/internal/threshold"
+	"github.com/network-connections/network-connections/internal/top"
+)
+
+func limits(t *testing.T, w, c string) Limits {
+	t.Helper()
+	wr, err := threshold.Parse(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr, err := threshold.Parse(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Limits{Warning: wr, Critical: cr}
+}
+
+// spaces is what a sink took from a made-up host: a full and a filling
+// listener, a unix one, one whose queue /proc/net could not tell; a
+// destination nearly out of ports; conntrack loaded or not.
+func spaces(t *testing.T, allNetns, conntrackLoaded, unknownQueue bool, listeners int) []*saturation.Space {
+	s := saturation.NewSink(saturation.Options{ListenQueue: true, PortUsage: true, Conntrack: true})
+	ap := netip.MustParseAddrPort
+	var namespaces []*netns.Namespace
+	if allNetns {
+		namespaces = []*netns.Namespace{{Name: "host", Perf: "host", Inode: 1}, {Name: "docker 0123456789ab", Perf: "docker-0123456789ab", Inode: 2}}
+	} else {
+		namespaces = []*netns.Namespace{nil}
+	}
+	for i, ns := range namespaces {
+		ct := saturation.Conntrack{Loaded: conntrackLoaded, Count: 52000 * (i + 1), Max: 65536}
+		s.EnterWith(ns, saturation.Limits{Ports: saturation.ParsePorts("40000 40099", "40010-40019"), Conntrack: ct,
+			Netstat: saturation.Netstat{ListenOverflows: int64(812 * i), ListenDrops: int64(815 * i)}})
+		s.Add(collect.Socket{Type: collect.TCP, Status: collect.Listen, Local: ap("0.0.0.0:8080"), Queued: 9, Backlog: 8, Queues: true, Inode: 100})
+		s.Add(collect.Socket{Type: collect.TCP, Status: collect.Listen, Local: ap("127.0.0.1:40050"), Backlog: 4096, Queues: true})
+		s.Add(collect.Socket{Type: collect.TCP6, Status: collect.Listen, Local: ap("[::]:443"), Queued: 100, Backlog: 128, Queues: true, Inode: 101})
+		s.Add(collect.Socket{Type: collect.Unix, Status: collect.Listen, Path: "/run/php|fpm\n.sock", Queued: 127, Backlog: 128, Queues: true, Inode: 102})
+		for j := range listeners {
+			s.Add(collect.Socket{Type: collect.TCP, Status: collect.Listen, Local: netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), uint16(1000+j)), Queued: 120, Backlog: 128, Queues: true})
+		}
+		if unknownQueue {
+			s.Add(collect.Socket{Type: collect.TCP, Status: collect.Listen, Local: ap("127.0.0.1:25")})
+		}
+		for p := range 88 - 40*i {
+			s.Add(collect.Socket{Type: collect.TCP, Status: collect.Established, Local: netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), uint16(40020+p)),
+				Remote: ap("10.0.0.2:5432"), Inode: 200})
+		}
+		s.Add(collect.Socket{Type: collect.TCP, Status: collect.Established, Local: ap("10.0.0.1:40020"), Remote: ap("10.0.0.3:80"), Inode: 201})
+		s.Done()
+	}
+	return s.Spaces()
+}
+
+// owners is what a walk of /proc would find.
+func owners(inodes []uint32) (map[uint32]top.Process, int, error) {
+	return map[uint32]top.Process{100: {Pid: 812, Name: "java"}, 200: {Pid: 9, Name: "psql|x"}}, 3, nil
+}
+
+func TestSaturationGolden(t *testing.T) {
+	tests := []struct {
+		name                 string
+		listen, ports, ct    [2]string
+		groupBy              GroupBy
+		allNetns, loaded     bool
+		unknownQueue, json   bool
+		verbose, listeners   int
+		noPerfdata, noGroups bool
+	}{
+		{name: "saturation-ok", listen: [2]string{"", "200"}, ports: [2]string{"", "100"}, ct: [2]string{"", "90"}, loaded: true},
+		{name: "saturation-alerts", listen: [2]string{"75", "100"}, ports: [2]string{"80", "95"}, ct: [2]string{"70", "90"}, loaded: true, verbose: 1},
+		{name: "saturation-bounded", listen: [2]string{"50", "100"}, listeners: 30},
+		{name: "saturation-unknown", listen: [2]string{"80", ""}, ct: [2]string{"80", ""}, unknownQueue: true},
+		{name: "saturation-netns", listen: [2]string{"", "100"}, ports: [2]string{"50", ""}, ct: [2]string{"70", "90"}, loaded: true, allNetns: true, groupBy: withNetns},
+		{name: "saturation-no-groups", ct: [2]string{"70", ""}, loaded: true, noGroups: true},
+		{name: "saturation-json", listen: [2]string{"75", "100"}, ports: [2]string{"80", "95"}, ct: [2]string{"70", "90"}, loaded: true, allNetns: true, json: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			counts := readCounts(t, "busy.txt")
+			if tt.noGroups {
+				counts = collect.Counts{}
+			}
+			r := New(counts, Options{GroupBy: tt.groupBy, TypeText: "all", StatusText: "all", NoPerfdata: tt.noPerfdata})
+			o := MeasureOptions{}
+			for _, x := range []struct {
+				l *Limits
+				v [2]string
+			}{{&o.ListenQueue, tt.listen}, {&o.PortUsage, tt.ports}, {&o.Conntrack, tt.ct}} {
+				*x.l = limits(t, x.v[0], x.v[1])
+			}
+			r.JudgeSaturation(spaces(t, tt.allNetns, tt.loaded, tt.unknownQueue, tt.listeners), o)
+			if err := r.Saturation.NameOwners(owners); err != nil {
+				t.Fatal(err)
+			}
+			var b strings.Builder
+			d := Details{Backend: "netlink", Sockets: 1234, Duration: 1500 * time.Microsecond, Verbose: tt.verbose}
+			if err := r.Render(&b, d, tt.json); err != nil {
+				t.Fatal(err)
+			}
+			checkGolden(t, tt.name, b.String()+"exit "+strconv.Itoa(r.ExitCode())+"\n")
+		})
+	}
+}

@@ -1,0 +1,304 @@
+// Package saturation measures the three tables whose filling makes new
+// connections fail before any count of sockets shows it: each listener's
+// accept queue, the ephemeral ports to each destination, and the conntrack
+// table. It takes the sockets as the collector dumps them (a collect.Sink)
+// and reads the limits of each network namespace as the collector enters it.
+package saturation
+
+import (
+	"net/netip"
+
+	"github.com/network-connections/network-connections/internal/collect"
+	"github.com/network-connections/network-connections/internal/netns"
+)
+
+// Options say which measures are on.
+type Options struct {
+	ListenQueue, PortUsage, Conntrack bool
+}
+
+// Space is what one network namespace showed.
+type Space struct {
+	Netns     *netns.Namespace // nil: the one counted, without --netns all
+	Listeners []Listener
+	Ports     Ports
+	Conntrack Conntrack
+	Netstat   Netstat
+	// The sockets of each (local address, remote address, remote port)
+	// whose local port is one connect() may pick.
+	tuples map[Tuple]Use
+	// Of the dump under way, one lookup a socket: IPv4 tuples apart, whose
+	// short key hashes and compares in a third of the time.
+	pending  map[Tuple]*Use
+	pending4 map[tuple4]*Use
+}
+
+// Listener is a listening socket and its accept queue.
+type Listener struct {
+	Type            collect.Type
+	Local           netip.AddrPort // inet
+	Path            string         // unix: its name, "" unbound
+	Queued, Backlog uint32
+	Queues          bool // the collector told the queue (sock_diag)
+	Inode           uint32
+	Pid             int32 // where the collector knows it (gopsutil)
+}
+
+// Tuple is a destination as seen from one local address: connect() needs
+// a local port no other socket of the same tuple holds.
+type Tuple struct {
+	Local, Remote [16]byte // IPv4 as IPv4-mapped: v4 and mapped v6 share ports
+	Port          uint16
+}
+
+// tuple4 is a Tuple of IPv4 (or IPv4-mapped) addresses.
+type tuple4 struct {
+	local, remote [4]byte
+	port          uint16
+}
+
+func (t tuple4) tuple() Tuple {
+	return Tuple{Local: netip.AddrFrom4(t.local).As16(), Remote: netip.AddrFrom4(t.remote).As16(), Port: t.port}
+}
+
+// Use is how many usable local ports a tuple holds, and one holder to name.
+type Use struct {
+	Ports int32
+	Inode uint32
+	Pid   int32
+}
+
+// Destination is a tuple and the ports it holds.
+type Destination struct {
+	Local  netip.Addr
+	Remote netip.AddrPort
+	Use
+}
+
+// Ports is a namespace's ephemeral port range: ip_local_port_range, less
+// the ports of ip_local_reserved_ports in it.
+type Ports struct {
+	Low, High int
+	Reserved  int // ports of the range that are reserved
+	Listening int // ports of the range, not reserved, that a listener holds
+	Err       string
+	reserved  *[1 << 10]uint64 // bit per port; nil: none
+	listening *[1 << 10]uint64 // bit per port a listener holds
+}
+
+// Usable is how many ports connect() may pick: not reserved, and not held
+// by a listener (connect() skips a port that bind() took, for every
+// destination; the sockets a listener accepted share its port).
+func (p Ports) Usable() int {
+	if p.Err != "" || p.High < p.Low {
+		return 0
+	}
+	return p.High - p.Low + 1 - p.Reserved - p.Listening
+}
+
+// usable reports whether connect() may pick port.
+func (p *Ports) usable(port uint16) bool {
+	if int(port) < p.Low || int(port) > p.High {
+		return false
+	}
+	bit := uint64(1) << (port & 63)
+	return (p.reserved == nil || p.reserved[port>>6]&bit == 0) && (p.listening == nil || p.listening[port>>6]&bit == 0)
+}
+
+// listen notes a listener's port. The kernel dumps the listeners first,
+// so the sockets they accepted, on the same port, find it taken.
+func (p *Ports) listen(port uint16) {
+	if !p.usable(port) {
+		return
+	}
+	if p.listening == nil {
+		p.listening = new([1 << 10]uint64)
+	}
+	p.listening[port>>6] |= 1 << (port & 63)
+	p.Listening++
+}
+
+// Conntrack is a namespace's conntrack table: its entries and the limit.
+type Conntrack struct {
+	Loaded     bool // the module is loaded (the sysctls exist)
+	Count, Max int
+	Err        string
+}
+
+// Netstat is a namespace's listen counters from /proc/net/netstat.
+type Netstat struct {
+	ListenOverflows, ListenDrops int64
+	Err                          string
+}
+
+// Sink is the collect.Sink the measures take the sockets from.
+type Sink struct {
+	opts   Options
+	spaces []*Space
+	cur    *Space
+	mark   int // len(cur.Listeners) when the dump under way began
+}
+
+// NewSink takes the sockets for the measures that opts turn on.
+func NewSink(opts Options) *Sink { return &Sink{opts: opts} }
+
+// Statuses: listeners for the queues, every TCP state for the ports;
+// nothing (only the namespaces' limits) for conntrack.
+func (s *Sink) Statuses() uint16 {
+	var m uint16
+	if s.opts.ListenQueue {
+		m |= 1 << collect.Listen
+	}
+	if s.opts.PortUsage {
+		m |= (1<<collect.NumStatuses - 1) &^ (1 << collect.None)
+	}
+	return m
+}
+
+// Enter begins a namespace, on the thread inside it: it reads its limits.
+func (s *Sink) Enter(ns *netns.Namespace) {
+	var l Limits
+	if s.opts.PortUsage {
+		l.Ports = readPorts()
+	}
+	if s.opts.Conntrack {
+		l.Conntrack = readConntrack()
+	}
+	if s.opts.ListenQueue {
+		l.Netstat = readNetstat()
+	}
+	s.EnterWith(ns, l)
+}
+
+// Limits are what a namespace's files tell the measures.
+type Limits struct {
+	Ports     Ports
+	Conntrack Conntrack
+	Netstat   Netstat
+}
+
+// EnterWith begins a namespace whose limits are known (tests give them).
+func (s *Sink) EnterWith(ns *netns.Namespace, l Limits) {
+	sp := &Space{Netns: ns, Ports: l.Ports, Conntrack: l.Conntrack, Netstat: l.Netstat}
+	if s.opts.PortUsage {
+		sp.tuples, sp.pending, sp.pending4 = map[Tuple]Use{}, map[Tuple]*Use{}, map[tuple4]*Use{}
+	}
+	s.spaces = append(s.spaces, sp)
+	s.cur, s.mark = sp, 0
+}
+
+func (s *Sink) Add(k collect.Socket) {
+	if s.cur == nil {
+		s.Enter(nil)
+	}
+	sp := s.cur
+	if k.Status == collect.Listen {
+		if s.opts.PortUsage && k.Type.IsTCP() {
+			sp.Ports.listen(k.Local.Port())
+		}
+		if s.opts.ListenQueue && (k.Type.IsTCP() || k.Type == collect.Unix) {
+			sp.Listeners = append(sp.Listeners, Listener{Type: k.Type, Local: k.Local, Path: k.Path,
+				Queued: k.Queued, Backlog: k.Backlog, Queues: k.Queues, Inode: k.Inode, Pid: k.Pid})
+		}
+		return
+	}
+	if !s.opts.PortUsage || !k.Type.IsTCP() || k.Remote.Port() == 0 || !sp.Ports.usable(k.Local.Port()) {
+		return
+	}
+	local, remote := k.Local.Addr().Unmap(), k.Remote.Addr().Unmap()
+	if !perDestination {
+		remote = netip.IPv4Unspecified()
+		if local.Is6() {
+			remote = netip.IPv6Unspecified()
+		}
+	}
+	var u *Use
+	if local.Is4() && remote.Is4() {
+		t := tuple4{local: local.As4(), remote: remote.As4()}
+		if perDestination {
+			t.port = k.Remote.Port()
+		}
+		if u = sp.pending4[t]; u == nil {
+			u = &Use{}
+			sp.pending4[t] = u
+		}
+	} else {
+		t := Tuple{Local: local.As16(), Remote: remote.As16()}
+		if perDestination {
+			t.Port = k.Remote.Port()
+		}
+		if u = sp.pending[t]; u == nil {
+			u = &Use{}
+			sp.pending[t] = u
+		}
+	}
+	u.Ports++
+	if u.Inode == 0 && u.Pid == 0 {
+		u.Inode, u.Pid = k.Inode, k.Pid
+	}
+}
+
+// Restart forgets the dump under way.
+func (s *Sink) Restart() {
+	if s.cur == nil {
+		return
+	}
+	s.cur.Listeners = s.cur.Listeners[:s.mark]
+	clear(s.cur.pending)
+	clear(s.cur.pending4)
+}
+
+// Done keeps the dump under way.
+func (s *Sink) Done() {
+	sp := s.cur
+	if sp == nil {
+		return
+	}
+	s.mark = len(sp.Listeners)
+	keep := func(t Tuple, u *Use) {
+		v := sp.tuples[t]
+		v.Ports += u.Ports
+		if v.Inode == 0 && v.Pid == 0 {
+			v.Inode, v.Pid = u.Inode, u.Pid
+		}
+		sp.tuples[t] = v
+	}
+	for t, u := range sp.pending {
+		keep(t, u)
+	}
+	for t, u := range sp.pending4 {
+		keep(t.tuple(), u)
+	}
+	clear(sp.pending)
+	clear(sp.pending4)
+}
+
+// Spaces is what each namespace showed, in the order they were entered;
+// with inodes, only the namespaces among them (those counted).
+func (s *Sink) Spaces(inodes ...uint64) []*Space {
+	if len(inodes) == 0 {
+		return s.spaces
+	}
+	keep := map[uint64]bool{}
+	for _, i := range inodes {
+		keep[i] = true
+	}
+	var out []*Space
+	for _, sp := range s.spaces {
+		if sp.Netns == nil || keep[sp.Netns.Inode] {
+			out = append(out, sp)
+		}
+	}
+	return out
+}
+
+// Each tuple's use, without building Destinations (for the largest).
+func (sp *Space) Tuples() map[Tuple]Use { return sp.tuples }
+
+// DestinationOf is a tuple as the output names it (Windows: the remote
+// side unspecified, port 0: every destination).
+func DestinationOf(t Tuple, u Use) Destination {
+	return Destination{Local: addr(t.Local), Remote: netip.AddrPortFrom(addr(t.Remote), t.Port), Use: u}
+}
+
+func addr(b [16]byte) netip.Addr { return netip.AddrFrom16(b).Unmap() }

@@ -1,0 +1,83 @@
+package saturation
+
+import (
+	"net/netip"
+	"testing"
+
+	"github.com/network-connections/network-connections/internal/collect"
+)
+
+func TestParsePorts(t *testing.T) {
+	tests := []struct {
+		rng, reserved      string
+		low, high, usable  int
+		err                bool
+		usableP, reservedP uint16
+	}{
+		{rng: "32768\t60999\n", low: 32768, high: 60999, usable: 28232, usableP: 40000, reservedP: 1000},
+		{rng: "40000 40099", reserved: "40010-40019\n", low: 40000, high: 40099, usable: 90, usableP: 40020, reservedP: 40015},
+		{rng: "40000 40099", reserved: "8000-8100,40000,40099,40099", low: 40000, high: 40099, usable: 98, usableP: 40001, reservedP: 40099},
+		{rng: "40000", err: true},
+		{rng: "60999 32768", err: true},
+		{rng: "1 2", reserved: "9-x", err: true},
+	}
+	for _, tt := range tests {
+		p := ParsePorts(tt.rng, tt.reserved)
+		if (p.Err != "") != tt.err {
+			t.Errorf("%q %q: error %q", tt.rng, tt.reserved, p.Err)
+			continue
+		}
+		if tt.err {
+			if p.Usable() != 0 {
+				t.Errorf("%q: usable %d with an error", tt.rng, p.Usable())
+			}
+			continue
+		}
+		if p.Low != tt.low || p.High != tt.high || p.Usable() != tt.usable {
+			t.Errorf("%q %q: %d-%d usable %d, want %d-%d usable %d", tt.rng, tt.reserved, p.Low, p.High, p.Usable(), tt.low, tt.high, tt.usable)
+		}
+		if !p.usable(tt.usableP) || p.usable(tt.reservedP) {
+			t.Errorf("%q %q: port %d usable %v, port %d usable %v", tt.rng, tt.reserved, tt.usableP, p.usable(tt.usableP), tt.reservedP, p.usable(tt.reservedP))
+		}
+	}
+}
+
+// The sink keeps the listeners and each destination's usable ports of the
+// dumps that finished; a restarted dump's are forgotten; IPv4 and mapped
+// IPv6 share a destination, as they share the kernel's ports.
+func TestSink(t *testing.T) {
+	s := NewSink(Options{ListenQueue: true, PortUsage: true})
+	if got := s.Statuses(); got&(1<<collect.Listen) == 0 || got&(1<<collect.Established) == 0 || got&(1<<collect.None) != 0 {
+		t.Errorf("statuses %b", got)
+	}
+	s.EnterWith(nil, Limits{Ports: ParsePorts("40000 40099", "40010-40019")})
+	ap := netip.MustParseAddrPort
+	conn := func(local, remote string) collect.Socket {
+		return collect.Socket{Type: collect.TCP, Status: collect.Established, Local: ap(local), Remote: ap(remote), Inode: 7}
+	}
+	s.Add(collect.Socket{Type: collect.TCP, Status: collect.Listen, Local: ap("0.0.0.0:80"), Queued: 3, Backlog: 8, Queues: true})
+	s.Add(conn("10.0.0.1:40000", "10.0.0.2:80"))
+	s.Add(conn("10.0.0.1:40015", "10.0.0.2:80")) // reserved
+	s.Add(conn("10.0.0.1:39999", "10.0.0.2:80")) // outside
+	s.Done()
+	s.Add(conn("10.0.0.1:40001", "10.0.0.2:80"))
+	s.Add(collect.Socket{Type: collect.TCP, Status: collect.Listen, Local: ap("0.0.0.0:81")})
+	s.Restart() // the dump starts again: its sockets come again
+	s.Add(collect.Socket{Type: collect.TCP6, Status: collect.TimeWait, Local: ap("[::ffff:10.0.0.1]:40001"), Remote: ap("[::ffff:10.0.0.2]:80")})
+	s.Add(conn("10.0.0.1:40002", "10.0.0.3:80"))
+	s.Add(collect.Socket{Type: collect.UDP, Status: collect.Established, Local: ap("10.0.0.1:40003"), Remote: ap("10.0.0.3:80")})
+	s.Done()
+	sp := s.Spaces()
+	if len(sp) != 1 || len(sp[0].Listeners) != 1 || sp[0].Listeners[0].Queued != 3 {
+		t.Fatalf("spaces %+v", sp)
+	}
+	want := map[string]int32{"10.0.0.1 10.0.0.2:80": 2, "10.0.0.1 10.0.0.3:80": 1}
+	got := map[string]int32{}
+	for tu, u := range sp[0].Tuples() {
+		d := DestinationOf(tu, u)
+		got[d.Local.String()+" "+d.Remote.String()] = u.Ports
+	}
+	if len(got) != len(want) || got["10.0.0.1 10.0.0.2:80"] != 2 || got["10.0.0.1 10.0.0.3:80"] != 1 {
+		t.Errorf("destinations %v, want %v", got, want)
+	}
+}
