@@ -333,9 +333,9 @@ func (s *Saturation) NameOwners(owners func([]uint32) (map[uint32]top.Process, i
 	s.unreadable = unreadable
 	name := func(inode uint32, pid *int32, process *string) {
 		if p, ok := found[inode]; ok && inode != 0 {
-			*pid, *process = p.Pid, safeName(p.Name)
+			*pid, *process = p.Pid, p.Name
 		} else if *pid != 0 {
-			*process = safeName(top.NameOf(*pid))
+			*process = top.NameOf(*pid)
 		}
 	}
 	if m := s.ListenQueue; m != nil {
@@ -421,29 +421,21 @@ func listenerName(l saturation.Listener) string {
 		if l.Path == "" {
 			return "unix socket " + strconv.FormatUint(uint64(l.Inode), 10)
 		}
-		return safeName(l.Path)
+		return l.Path // exact: the text output cleans it (where)
 	}
 	return l.Local.String()
 }
 
-// safeName keeps a name anyone may choose (a unix socket's) to one line
-// without '|', cut to what a core shows.
-func safeName(s string) string {
-	return Shown(strings.Map(func(r rune) rune {
-		if r == '|' || r < ' ' || r == 0x7f {
-			return '_'
-		}
-		return r
-	}, s))
-}
-
+// where names an offender in the text output: its namespace, address (a
+// unix listener's path, which anyone may choose) and process, each through
+// Clean; JSON has them exact.
 func (q QueueOffender) where() string {
-	name := q.Address
+	name := Clean(q.Address)
 	if q.Netns != "" {
-		name = q.Netns + " " + name
+		name = Clean(q.Netns) + " " + name
 	}
 	if q.Process != "" {
-		name += " (" + q.Process + ")"
+		name += " (" + Clean(q.Process) + ")"
 	}
 	return name
 }
@@ -451,10 +443,10 @@ func (q QueueOffender) where() string {
 func (p PortOffender) where() string {
 	name := p.LocalAddress + " -> " + p.Remote
 	if p.Netns != "" {
-		name = p.Netns + " " + name
+		name = Clean(p.Netns) + " " + name
 	}
 	if p.Process != "" {
-		name += " (" + p.Process + ")"
+		name += " (" + Clean(p.Process) + ")"
 	}
 	return name
 }
@@ -508,7 +500,7 @@ func (s *Saturation) message() string {
 		for _, t := range m.Namespaces {
 			if st := stateOf(t.State); st == Warning || st == Critical {
 				if count++; len(names) < maxNamedMeasure {
-					names = append(names, fmt.Sprintf("%s %s [%s]", t.Netns, pctText(t.Pct), t.State))
+					names = append(names, fmt.Sprintf("%s %s [%s]", Clean(t.Netns), pctText(t.Pct), t.State))
 				}
 			}
 		}
@@ -585,9 +577,9 @@ func (s *Saturation) lines(verbose int) []string {
 			bounded(len(m.Counters), len(m.Counters), func(i int) string {
 				c := m.Counters[i]
 				if c.Error != "" {
-					return fmt.Sprintf("listen counters %s: %s", c.Netns, c.Error)
+					return fmt.Sprintf("listen counters %s: %s", Clean(c.Netns), clean(c.Error, maxShownValue))
 				}
-				return fmt.Sprintf("listen counters %s: TcpExtListenOverflows %d, TcpExtListenDrops %d", c.Netns, c.Overflows, c.Drops)
+				return fmt.Sprintf("listen counters %s: TcpExtListenOverflows %d, TcpExtListenDrops %d", Clean(c.Netns), c.Overflows, c.Drops)
 			})
 		}
 	}
@@ -603,9 +595,9 @@ func (s *Saturation) lines(verbose int) []string {
 		})
 		for _, r := range m.Ranges {
 			if r.Error != "" {
-				out = append(out, fmt.Sprintf("ephemeral port range %s: unknown: %s", r.Netns, r.Error))
+				out = append(out, fmt.Sprintf("ephemeral port range %s: unknown: %s", Clean(r.Netns), clean(r.Error, maxShownValue)))
 			} else if verbose > 0 {
-				out = append(out, fmt.Sprintf("ephemeral port range %s: %d-%d, %d reserved, %d held by listeners, %d usable", r.Netns, r.Low, r.High, r.Reserved, r.Listening, r.Usable))
+				out = append(out, fmt.Sprintf("ephemeral port range %s: %d-%d, %d reserved, %d held by listeners, %d usable", Clean(r.Netns), r.Low, r.High, r.Reserved, r.Listening, r.Usable))
 			}
 		}
 	}
@@ -614,11 +606,11 @@ func (s *Saturation) lines(verbose int) []string {
 			t := m.Namespaces[i]
 			switch {
 			case t.Error != "":
-				return fmt.Sprintf("conntrack %s: unknown: %s", t.Netns, t.Error)
+				return fmt.Sprintf("conntrack %s: unknown: %s", Clean(t.Netns), clean(t.Error, maxShownValue))
 			case !t.Loaded:
-				return fmt.Sprintf("conntrack %s: the nf_conntrack module is not loaded: nothing to judge", t.Netns)
+				return fmt.Sprintf("conntrack %s: the nf_conntrack module is not loaded: nothing to judge", Clean(t.Netns))
 			}
-			l := fmt.Sprintf("conntrack %s: %d of %d entries, %s", t.Netns, t.Count, t.Max, pctText(t.Pct))
+			l := fmt.Sprintf("conntrack %s: %d of %d entries, %s", Clean(t.Netns), t.Count, t.Max, pctText(t.Pct))
 			if t.State != OK.String() {
 				l += " [" + t.State + "]"
 			}
