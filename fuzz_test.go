@@ -28,7 +28,7 @@ func (fixed) Collect(_ context.Context, f collect.Filter, sink collect.Sink) (co
 	}
 	r := collect.Result{Backend: "fixed", Counts: collect.CountSockets(kept), Census: &collect.Census{
 		Namespaces: []netns.Namespace{{Inode: 1, Name: "host", Perf: "host", Self: true}},
-		NotCounted: []collect.NotCounted{{Namespace: netns.Namespace{Inode: 2, Name: "x|y\nz"}, Err: "denied", Privilege: true}}}}
+		NotCounted: []collect.Uncounted{{Namespace: netns.Namespace{Inode: 2, Name: "x|y\nz"}, Err: "denied", Privilege: true}}}}
 	r.Census.Counts = []collect.Counts{r.Counts}
 	if sink != nil {
 		if split, ok := sink.(collect.NetnsSink); ok {

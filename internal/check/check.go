@@ -13,6 +13,7 @@ import (
 	"github.com/network-connections/network-connections/internal/netns"
 	"github.com/network-connections/network-connections/internal/report"
 	"github.com/network-connections/network-connections/internal/saturation"
+	"github.com/network-connections/network-connections/internal/sock"
 	"github.com/network-connections/network-connections/internal/top"
 )
 
@@ -104,7 +105,7 @@ func saturationSink(o report.MeasureOptions) *saturation.Sink {
 
 // sinks are what --top takes of each socket as the collector counts it:
 // its entity (--top-by a key the sockets carry), or what finds its holder.
-func sinks(cfg Config) (*top.Tally, *top.Holders, collect.Sink) {
+func sinks(cfg Config) (*top.Tally, *top.Holders, sock.Sink) {
 	switch {
 	case cfg.Entities.Key != top.ByProcess && (cfg.Top > 0 || cfg.Entities.Judges()):
 		self := "host"

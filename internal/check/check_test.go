@@ -11,6 +11,7 @@ import (
 	"github.com/network-connections/network-connections/internal/collect"
 	"github.com/network-connections/network-connections/internal/netns"
 	"github.com/network-connections/network-connections/internal/report"
+	"github.com/network-connections/network-connections/internal/sock"
 	"github.com/network-connections/network-connections/internal/threshold"
 	"github.com/network-connections/network-connections/internal/top"
 )
@@ -18,7 +19,7 @@ import (
 // hangs is a collector that never answers, as one stuck in a system call.
 type hangs struct{}
 
-func (hangs) Collect(context.Context, collect.Filter, collect.Sink) (collect.Result, error) {
+func (hangs) Collect(context.Context, collect.Filter, sock.Sink) (collect.Result, error) {
 	<-make(chan struct{}) // ignores ctx, as a stuck syscall would
 	return collect.Result{}, nil
 }
@@ -46,19 +47,19 @@ func TestWithinPanic(t *testing.T) {
 // hands each namespace's sockets to its sink as the real one does.
 type census struct {
 	namespaces []netns.Namespace
-	sockets    [][]collect.Socket
-	notCounted []collect.NotCounted
+	sockets    [][]sock.Socket
+	notCounted []collect.Uncounted
 	err        error
 }
 
-func (c census) Collect(_ context.Context, _ collect.Filter, sink collect.Sink) (collect.Result, error) {
+func (c census) Collect(_ context.Context, _ collect.Filter, sink sock.Sink) (collect.Result, error) {
 	r := collect.Result{Backend: "fake", Census: &collect.Census{Namespaces: c.namespaces, NotCounted: c.notCounted}}
 	for i, ns := range c.namespaces {
 		s := sink
 		if split, ok := sink.(collect.NetnsSink); ok {
 			s = split.For(ns.Inode, ns.Name)
 		}
-		counts := collect.CountSockets(c.sockets[i])
+		counts := sock.CountSockets(c.sockets[i])
 		for _, so := range c.sockets[i] {
 			if s != nil {
 				s.Add(so)
@@ -77,10 +78,10 @@ func (c census) Collect(_ context.Context, _ collect.Filter, sink collect.Sink) 
 	return r, c.err
 }
 
-func loopback(n int) []collect.Socket {
-	var out []collect.Socket
+func loopback(n int) []sock.Socket {
+	var out []sock.Socket
 	for range n {
-		out = append(out, collect.Socket{Type: collect.TCP, Status: collect.Established,
+		out = append(out, sock.Socket{Type: sock.TCP, Status: sock.Established,
 			Local: netip.MustParseAddrPort("127.0.0.1:40000"), Remote: netip.MustParseAddrPort("127.0.0.1:5432")})
 	}
 	return out
@@ -92,10 +93,10 @@ func TestPipeline(t *testing.T) {
 	pods := census{
 		namespaces: []netns.Namespace{{Inode: 1, Name: "host", Perf: "host", Self: true},
 			{Inode: 2, Name: "pod shop/api-0", Perf: "pod-shop-api-0"}, {Inode: 3, Name: "pod shop/api-1", Perf: "pod-shop-api-1"}},
-		sockets: [][]collect.Socket{nil, loopback(4), loopback(4)},
+		sockets: [][]sock.Socket{nil, loopback(4), loopback(4)},
 	}
 	partial := pods
-	partial.notCounted = []collect.NotCounted{{Namespace: netns.Namespace{Inode: 4, Name: "pod x/y"}, Err: "permission denied", Privilege: true}}
+	partial.notCounted = []collect.Uncounted{{Namespace: netns.Namespace{Inode: 4, Name: "pod x/y"}, Err: "permission denied", Privilege: true}}
 	key := report.EntityOptions{Key: top.ByRemoteAddress, N: 3}
 	limit := key
 	limit.Critical, _ = threshold.Parse("5")

@@ -104,7 +104,7 @@ func countAll(ctx context.Context, c Collector, f Filter, sink Sink) (census Cen
 		case errors.Is(r.err, netns.ErrGone):
 			census.Gone++
 		case r.err != nil:
-			census.NotCounted = append(census.NotCounted, NotCounted{ns, r.err.Error(), privilege(r.err)})
+			census.NotCounted = append(census.NotCounted, Uncounted{ns, r.err.Error(), privilege(r.err)})
 		default:
 			census.Namespaces = append(census.Namespaces, ns)
 			census.Counts = append(census.Counts, r.counts)

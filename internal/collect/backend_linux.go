@@ -44,7 +44,7 @@ func InNetns(c Collector, netns string) (Collector, error) {
 	if netns == "all" {
 		return AllNetns{Collector: c}, nil
 	}
-	return Netns{Path: NetnsPath(netns), Collector: c}, nil
+	return OneNetns{Path: NetnsPath(netns), Collector: c}, nil
 }
 
 // Auto counts with sock_diag, and from /proc/net for each type whose dump the

@@ -10,14 +10,14 @@ import (
 type Census struct {
 	Namespaces []netns.Namespace // counted, the checker's own first
 	Counts     []Counts          // of each counted namespace
-	NotCounted []NotCounted      // found but not counted, and why
+	NotCounted []Uncounted      // found but not counted, and why
 	Gone       int               // found, then gone before they were counted
 	Unreadable int               // processes whose namespace could not be read
 	Why        string            // why, for the first of them
 }
 
-// NotCounted is a namespace that was found and could not be counted.
-type NotCounted struct {
+// Uncounted is a namespace that was found and could not be counted.
+type Uncounted struct {
 	Namespace netns.Namespace
 	Err       string
 	Privilege bool // more privilege would have counted it

@@ -24,7 +24,7 @@ func FuzzCountDump(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte, typ uint8) {
 		tp := Type(typ % uint8(NumTypes))
 		var l listSink
-		out := newTally(&l)
+		out := newRows(&l)
 		countDump(b, 1, tp, All, out)
 		if c := CountSockets(l.list); c[tp] != out.row {
 			t.Fatalf("list %v, row %v", c[tp], out.row)
@@ -38,7 +38,7 @@ func FuzzCountProcNet(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte, typ uint8) {
 		tp := Type(typ % uint8(NumTypes))
 		var l listSink
-		out := newTally(&l)
+		out := newRows(&l)
 		countProcNet(bytes.NewReader(b), &scratch{buf: make([]byte, 512)}, tp, Filter{Types: All.Types | 1<<Unix, Statuses: All.Statuses, Local: Endpoint{Ports: []PortRange{{0, 40000}}}}, out)
 		if c := CountSockets(l.list); c[tp] != out.row {
 			t.Fatalf("list %v, row %v", c[tp], out.row)

@@ -159,9 +159,9 @@ func gopsutilStatus(name string) (Status, bool) {
 	case "FIN_WAIT_2":
 		return FinWait2, true
 	}
-	for s, n := range statusNames[1:] {
-		if name == n {
-			return Status(s + 1), true
+	for s := Established; s < NumStatuses; s++ {
+		if name == s.String() {
+			return s, true
 		}
 	}
 	return None, false

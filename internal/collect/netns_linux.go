@@ -20,15 +20,15 @@ func NetnsPath(arg string) string {
 	return "/run/netns/" + arg
 }
 
-// Netns counts inside another network namespace: on a thread of its own that
+// OneNetns counts inside another network namespace: on a thread of its own that
 // enters the namespace and ends with the count, so no other goroutine ever
 // runs there. The sock_diag socket and /proc/thread-self/net belong to it.
-type Netns struct {
+type OneNetns struct {
 	Path      string
 	Collector Collector
 }
 
-func (n Netns) Collect(ctx context.Context, f Filter, sink Sink) (r Result, err error) {
+func (n OneNetns) Collect(ctx context.Context, f Filter, sink Sink) (r Result, err error) {
 	err = n.inside(func() error {
 		TellNetns(sink, nil)
 		r, err = n.Collector.Collect(ctx, f, sink)
@@ -38,7 +38,7 @@ func (n Netns) Collect(ctx context.Context, f Filter, sink Sink) (r Result, err 
 }
 
 // inside runs fn on a thread that entered the namespace.
-func (n Netns) inside(fn func() error) error {
+func (n OneNetns) inside(fn func() error) error {
 	return netns.OnThread(func() error {
 		if err := netns.EnterPath(n.Path, unix.CLONE_NEWNET); err != nil {
 			return fmt.Errorf("--netns %s: %w", n.Path, err)

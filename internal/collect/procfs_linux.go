@@ -79,7 +79,7 @@ func (p Procfs) countType(t Type, f Filter, sc *scratch, sink Sink) ([NumStatuse
 	if sc == nil {
 		sc = p.newScratch()
 	}
-	out := newTally(sink)
+	out := newRows(sink)
 	if err := countProcNet(file, sc, t, f, out); err != nil {
 		return out.row, fmt.Errorf("read %s: %w", path, err)
 	}
@@ -89,7 +89,7 @@ func (p Procfs) countType(t Type, f Filter, sc *scratch, sink Sink) ([NumStatuse
 
 // countProcNet counts the lines of a /proc/net/{tcp,udp}[6] file by their
 // state column ("st", the 4th field, in hex), with sc's memory.
-func countProcNet(r io.Reader, sc *scratch, t Type, f Filter, out *tally) error {
+func countProcNet(r io.Reader, sc *scratch, t Type, f Filter, out *rows) error {
 	seen := dedup{seed: maphash.MakeSeed(), hashes: sc.hashes[:0]}
 	defer func() { sc.hashes = seen.hashes }() // keep what it grew to
 	if out.sink != nil {
@@ -135,7 +135,7 @@ func countProcNet(r io.Reader, sc *scratch, t Type, f Filter, out *tally) error 
 // countLine counts one line of /proc/net/{tcp,udp}[6]:
 // "  sl  local_address rem_address   st ...", or of /proc/net/unix:
 // "Num       RefCount Protocol Flags    Type St Inode Path".
-func countLine(l []byte, t Type, f Filter, out *tally, seen *dedup) error {
+func countLine(l []byte, t Type, f Filter, out *rows, seen *dedup) error {
 	var fields [10][]byte
 	n := splitFields(l, fields[:])
 	if n == 0 {
@@ -221,7 +221,7 @@ type dedup struct {
 }
 
 // add notes a socket, its key made of the fields.
-func (ls *dedup) add(out *tally, sock Socket, inode []byte, key ...[]byte) {
+func (ls *dedup) add(out *rows, sock Socket, inode []byte, key ...[]byte) {
 	var h maphash.Hash
 	h.SetSeed(ls.seed)
 	for _, f := range key {
@@ -242,7 +242,7 @@ func (ls *dedup) add(out *tally, sock Socket, inode []byte, key ...[]byte) {
 }
 
 // count counts each socket once, in the state it was first sorted with.
-func (ls *dedup) count(out *tally) {
+func (ls *dedup) count(out *rows) {
 	slices.Sort(ls.hashes)
 	for i, k := range ls.hashes {
 		if i == 0 || k&^0xf != ls.hashes[i-1]&^0xf {

@@ -74,7 +74,7 @@ func TestCountProcNet(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			// One byte a read: every line is split across reads.
 			for _, r := range []interface{ Read([]byte) (int, error) }{strings.NewReader(tt.input), iotest.OneByteReader(strings.NewReader(tt.input))} {
-				out := newTally(nil)
+				out := newRows(nil)
 				err := countProcNet(r, &scratch{buf: make([]byte, 4096)}, tt.typ, All, out)
 				if (err != nil) != tt.err {
 					t.Fatalf("err = %v, want error %v", err, tt.err)

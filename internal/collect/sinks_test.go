@@ -18,7 +18,7 @@ func TestTee(t *testing.T) {
 	if got := wants(sink); got != 1<<NumStatuses-1 {
 		t.Errorf("wants %b", got)
 	}
-	out := newTally(sink)
+	out := newRows(sink)
 	out.add(Socket{Type: TCP, Status: Listen})
 	out.add(Socket{Type: TCP, Status: Established})
 	out.done()
@@ -28,7 +28,7 @@ func TestTee(t *testing.T) {
 	if Tee(nil, nil) != nil || Tee(nil, &all) != Sink(&all) {
 		t.Error("Tee of one sink is that sink, of none nil")
 	}
-	only := newTally(listeners)
+	only := newRows(listeners)
 	only.add(Socket{Type: TCP, Status: Established})
 	if len(listeners.list) != 1 || only.row[Established] != 1 {
 		t.Errorf("a socket the sink does not take is counted only: %v %v", listeners.list, only.row)

@@ -32,7 +32,7 @@ func TestCaptureSockDiag(t *testing.T) {
 			if err := os.WriteFile(file, d.buf[:n], 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if done, err := countDump(d.buf[:n], 1, TCP, All, newTally(nil)); done || err != nil || i > 20 {
+			if done, err := countDump(d.buf[:n], 1, TCP, All, newRows(nil)); done || err != nil || i > 20 {
 				return
 			}
 		}

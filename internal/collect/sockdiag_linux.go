@@ -166,7 +166,7 @@ func (c netlinkConn) close() error { return unix.Close(int(c)) }
 
 // count dumps one type, retrying a dump the kernel marked as interrupted.
 func (d *sockDiag) count(t Type, f Filter, sink Sink) ([NumStatuses]int, error) {
-	out := newTally(sink)
+	out := newRows(sink)
 	err := d.retry(t, kernelFilter(f), out)
 	return out.row, err
 }
@@ -174,7 +174,7 @@ func (d *sockDiag) count(t Type, f Filter, sink Sink) ([NumStatuses]int, error) 
 // countTCP dumps tcp and tcp6 at once (TCPDIAG_GETSOCK asks for both
 // families); its answers carry their family.
 func (d *sockDiag) countTCP(f Filter, sink Sink) (tcp, tcp6 [NumStatuses]int, err error) {
-	out := newTally(sink)
+	out := newRows(sink)
 	out.both = true
 	err = d.retry(TCP, kernelFilter(f), out)
 	return out.row, out.row6, err
@@ -183,7 +183,7 @@ func (d *sockDiag) countTCP(f Filter, sink Sink) (tcp, tcp6 [NumStatuses]int, er
 // retry runs a dump until it is consistent, dumpRetries times at most, on
 // the same socket: netlink flags the NLMSG_DONE, so the dump is over (a
 // request while one still runs would get EBUSY).
-func (d *sockDiag) retry(t Type, f Filter, out *tally) error {
+func (d *sockDiag) retry(t Type, f Filter, out *rows) error {
 	var err error
 	for range dumpRetries {
 		out.restart()
@@ -199,7 +199,7 @@ func (d *sockDiag) retry(t Type, f Filter, out *tally) error {
 	return nil
 }
 
-func (d *sockDiag) dump(t Type, f Filter, out *tally) error {
+func (d *sockDiag) dump(t Type, f Filter, out *rows) error {
 	d.seq++
 	op := "dump " + t.String()
 	if out.both {
@@ -290,7 +290,7 @@ func unixStatus(state uint8) Status {
 
 // countDump counts the sockets in one read of a dump answer. It reports done
 // at NLMSG_DONE, and the kernel's errno for NLMSG_ERROR.
-func countDump(b []byte, seq uint32, t Type, f Filter, out *tally) (done bool, err error) {
+func countDump(b []byte, seq uint32, t Type, f Filter, out *rows) (done bool, err error) {
 	if t == Unix {
 		return walkFrames(b, seq, func(msg []byte) error { return decodeUnix(msg, f, out) })
 	}
@@ -357,7 +357,7 @@ func walkFrames(b []byte, seq uint32, decode func(msg []byte) error) (done bool,
 }
 
 // decodeUnix counts one unix_diag_msg.
-func decodeUnix(msg []byte, f Filter, out *tally) error {
+func decodeUnix(msg []byte, f Filter, out *rows) error {
 	if len(msg) < unixDiagMsgLen {
 		return fmt.Errorf("truncated unix_diag_msg (%d bytes)", len(msg))
 	}
@@ -374,7 +374,7 @@ func decodeUnix(msg []byte, f Filter, out *tally) error {
 
 // decodeInet counts one inet_diag_msg of a dump of t (in a joint TCP dump,
 // each message names its family).
-func decodeInet(msg []byte, t Type, f Filter, out *tally) error {
+func decodeInet(msg []byte, t Type, f Filter, out *rows) error {
 	if len(msg) < inetDiagMsgLen {
 		return fmt.Errorf("truncated inet_diag_msg (%d bytes)", len(msg))
 	}

@@ -48,7 +48,7 @@ func TestCountDump(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var l listSink
-			out := newTally(&l)
+			out := newRows(&l)
 			var done bool
 			var err error
 			for _, r := range tt.reads {
@@ -78,14 +78,14 @@ func TestCountDump(t *testing.T) {
 func TestCountDumpTruncated(t *testing.T) {
 	b := readSockDiag(t, "tcp-read1.bin")
 	for _, cut := range []int{1, 15, 16, 17, 16 + 71, 124 + 10, len(b) - 1} {
-		if _, err := countDump(b[:cut], 1, TCP, All, newTally(nil)); err == nil {
+		if _, err := countDump(b[:cut], 1, TCP, All, newRows(nil)); err == nil {
 			t.Errorf("cut at %d bytes: no error", cut)
 		}
 	}
 	// A length field smaller than a header.
 	bad := append([]byte(nil), b...)
 	bad[0], bad[1], bad[2], bad[3] = 8, 0, 0, 0
-	if _, err := countDump(bad, 1, TCP, All, newTally(nil)); err == nil {
+	if _, err := countDump(bad, 1, TCP, All, newRows(nil)); err == nil {
 		t.Error("message length 8: no error")
 	}
 }
@@ -141,10 +141,10 @@ func TestCountDumpErrorCutShort(t *testing.T) {
 	ne.PutUint32(msg[8:], 7)
 	errno := -int32(unix.EINVAL)
 	ne.PutUint32(msg[16:], uint32(errno))
-	if _, err := countDump(msg, 7, TCP, All, newTally(nil)); !errors.Is(err, unix.EINVAL) {
+	if _, err := countDump(msg, 7, TCP, All, newRows(nil)); !errors.Is(err, unix.EINVAL) {
 		t.Errorf("got %v, want EINVAL", err)
 	}
-	if _, err := countDump(msg, 8, TCP, All, newTally(nil)); err == nil || errors.Is(err, unix.EINVAL) {
+	if _, err := countDump(msg, 8, TCP, All, newRows(nil)); err == nil || errors.Is(err, unix.EINVAL) {
 		t.Errorf("an earlier request's error: got %v, want the cut message reported", err)
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/network-connections/network-connections/internal/collect"
+	"github.com/network-connections/network-connections/internal/sock"
 	"github.com/network-connections/network-connections/internal/threshold"
 	"github.com/network-connections/network-connections/internal/top"
 )
@@ -47,8 +47,8 @@ const evil = "x|y\nCRITICAL: z\r\n\xffw"
 // never end the status line, never start perfdata, and come out as valid
 // UTF-8, in every part of the text output; JSON keeps them exact.
 func TestHostileNames(t *testing.T) {
-	var c collect.Counts
-	c[collect.TCP][collect.Established] = 7
+	var c sock.Counts
+	c[sock.TCP][sock.Established] = 7
 	parts := []Part{
 		{Netns: &Netns{Name: "host", Perf: "host", Inode: 1}, Counts: c},
 		{Netns: &Netns{Name: "pod " + evil, Perf: "pod-x-y", Inode: 2}, Counts: c},
@@ -63,7 +63,7 @@ func TestHostileNames(t *testing.T) {
 	tl := top.NewTally(top.ByRemoteAddress, 24, 64, true, "host")
 	for i, p := range parts {
 		s := tl.For(p.Netns.Inode, p.Netns.Name)
-		s.Add(collect.Socket{Type: collect.TCP, Status: collect.Established, Remote: netip.MustParseAddrPort("127.0.0.1:" + strconv.Itoa(80+i))})
+		s.Add(sock.Socket{Type: sock.TCP, Status: sock.Established, Remote: netip.MustParseAddrPort("127.0.0.1:" + strconv.Itoa(80+i))})
 		s.Done()
 	}
 	lim, _ := threshold.Parse("0")
@@ -117,14 +117,14 @@ func TestUnknownClean(t *testing.T) {
 // TestBoundedLists: thousands of peers over a limit, or of namespaces not
 // counted, are a bounded long output that says how many more; JSON has all.
 func TestBoundedLists(t *testing.T) {
-	var c collect.Counts
-	c[collect.TCP][collect.Established] = 6000
+	var c sock.Counts
+	c[sock.TCP][sock.Established] = 6000
 	r := New(c, Options{GroupBy: ByTypeStatus})
 	tl := top.NewTally(top.ByRemoteAddress, 24, 64, false, "host")
 	for i := range 3000 {
 		a := netip.AddrFrom4([4]byte{198, 18, byte(i >> 8), byte(i)})
 		for range 2 {
-			tl.Add(collect.Socket{Type: collect.TCP, Status: collect.Established, Remote: netip.AddrPortFrom(a, 443)})
+			tl.Add(sock.Socket{Type: sock.TCP, Status: sock.Established, Remote: netip.AddrPortFrom(a, 443)})
 		}
 	}
 	tl.Done()
@@ -166,8 +166,8 @@ func TestPerfdataBound(t *testing.T) {
 	for _, n := range []int{1000, 1003, 1010} {
 		var parts []Part
 		for i := range n {
-			var c collect.Counts
-			c[collect.TCP][collect.Established] = 1
+			var c sock.Counts
+			c[sock.TCP][sock.Established] = 1
 			parts = append(parts, Part{Netns: &Netns{Name: fmt.Sprint(i), Perf: fmt.Sprintf("ns%05d", i), Inode: uint64(i + 1)}, Counts: c})
 		}
 		by, _ := ParseGroupBy("netns,type,status")
@@ -186,14 +186,14 @@ func TestPerfdataBound(t *testing.T) {
 // TestTopMaxOneMeaning: top_*_max is the largest entity over every group,
 // whether or not an unrelated group alerts.
 func TestTopMaxOneMeaning(t *testing.T) {
-	var c collect.Counts
-	c[collect.TCP][collect.Established] = 6
-	c[collect.UDP][collect.None] = 1
+	var c sock.Counts
+	c[sock.TCP][sock.Established] = 6
+	c[sock.UDP][sock.None] = 1
 	tl := top.NewTally(top.ByRemoteAddress, 24, 64, false, "host")
 	for range 6 {
-		tl.Add(collect.Socket{Type: collect.TCP, Status: collect.Established, Remote: netip.MustParseAddrPort("192.0.2.1:443")})
+		tl.Add(sock.Socket{Type: sock.TCP, Status: sock.Established, Remote: netip.MustParseAddrPort("192.0.2.1:443")})
 	}
-	tl.Add(collect.Socket{Type: collect.UDP, Status: collect.None, Remote: netip.MustParseAddrPort("192.0.2.9:53")})
+	tl.Add(sock.Socket{Type: sock.UDP, Status: sock.None, Remote: netip.MustParseAddrPort("192.0.2.9:53")})
 	tl.Done()
 	for _, w := range [][]string{nil, {"udp_none=0"}} {
 		r := New(c, Options{GroupBy: ByTypeStatus, Warning: mustThresholds(t, w...)})
@@ -206,13 +206,13 @@ func TestTopMaxOneMeaning(t *testing.T) {
 
 // TestNothingFoundNotCounted: the sentence ends where the message does.
 func TestNothingFoundNotCounted(t *testing.T) {
-	r := New(collect.Counts{}, Options{TypeText: "all", StatusText: "all", ScopeText: "--netns all"})
+	r := New(sock.Counts{}, Options{TypeText: "all", StatusText: "all", ScopeText: "--netns all"})
 	r.SetNamespaces(&Namespaces{Counted: []NamespaceCount{{}}, NotCounted: []NotCounted{{Error: "x", Privilege: true}}})
 	want := `No connections of type "all" in status "all" found for --netns all, 1 of 2 network namespaces not counted: ` + needPrivilege + " (see the long output)"
 	if got := r.Message(); got != want || r.ExitCode() != int(Unknown) {
 		t.Errorf("got %q (exit %d), want %q (exit 3)", got, r.ExitCode(), want)
 	}
-	r = New(collect.Counts{}, Options{TypeText: "all", StatusText: "all"})
+	r = New(sock.Counts{}, Options{TypeText: "all", StatusText: "all"})
 	if got := r.Message(); !strings.HasSuffix(got, `found.`) {
 		t.Errorf("got %q", got)
 	}

@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/network-connections/network-connections/internal/collect"
 	"github.com/network-connections/network-connections/internal/saturation"
+	"github.com/network-connections/network-connections/internal/sock"
 	"github.com/network-connections/network-connections/internal/threshold"
 	"github.com/network-connections/network-connections/internal/top"
 )
@@ -417,7 +417,7 @@ func (m *PortUsage) fullest() []PortOffender {
 
 // listenerName is address:port, or a unix listener's name, safe to print.
 func listenerName(l saturation.Listener) string {
-	if l.Type == collect.Unix {
+	if l.Type == sock.Unix {
 		if l.Path == "" {
 			return "unix socket " + strconv.FormatUint(uint64(l.Inode), 10)
 		}

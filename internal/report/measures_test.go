@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/network-connections/network-connections/internal/collect"
 	"github.com/network-connections/network-connections/internal/netns"
 	"github.com/network-connections/network-connections/internal/saturation"
+	"github.com/network-connections/network-connections/internal/sock"
 	"github.com/network-connections/network-connections/internal/threshold"
 	"github.com/network-connections/network-connections/internal/top"
 )
@@ -43,21 +43,21 @@ func spaces(t *testing.T, allNetns, conntrackLoaded, unknownQueue bool, listener
 		ct := saturation.Conntrack{Loaded: conntrackLoaded, Count: 52000 * (i + 1), Max: 65536}
 		s.EnterWith(ns, saturation.Limits{Ports: saturation.ParsePorts("40000 40099", "40010-40019"), Conntrack: ct,
 			Netstat: saturation.Netstat{ListenOverflows: int64(812 * i), ListenDrops: int64(815 * i)}})
-		s.Add(collect.Socket{Type: collect.TCP, Status: collect.Listen, Local: ap("0.0.0.0:8080"), Queued: 9, Backlog: 8, Queues: true, Inode: 100})
-		s.Add(collect.Socket{Type: collect.TCP, Status: collect.Listen, Local: ap("127.0.0.1:40050"), Backlog: 4096, Queues: true})
-		s.Add(collect.Socket{Type: collect.TCP6, Status: collect.Listen, Local: ap("[::]:443"), Queued: 100, Backlog: 128, Queues: true, Inode: 101})
-		s.Add(collect.Socket{Type: collect.Unix, Status: collect.Listen, Path: "/run/php|fpm\n.sock", Queued: 127, Backlog: 128, Queues: true, Inode: 102})
+		s.Add(sock.Socket{Type: sock.TCP, Status: sock.Listen, Local: ap("0.0.0.0:8080"), Queued: 9, Backlog: 8, Queues: true, Inode: 100})
+		s.Add(sock.Socket{Type: sock.TCP, Status: sock.Listen, Local: ap("127.0.0.1:40050"), Backlog: 4096, Queues: true})
+		s.Add(sock.Socket{Type: sock.TCP6, Status: sock.Listen, Local: ap("[::]:443"), Queued: 100, Backlog: 128, Queues: true, Inode: 101})
+		s.Add(sock.Socket{Type: sock.Unix, Status: sock.Listen, Path: "/run/php|fpm\n.sock", Queued: 127, Backlog: 128, Queues: true, Inode: 102})
 		for j := range listeners {
-			s.Add(collect.Socket{Type: collect.TCP, Status: collect.Listen, Local: netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), uint16(1000+j)), Queued: 120, Backlog: 128, Queues: true})
+			s.Add(sock.Socket{Type: sock.TCP, Status: sock.Listen, Local: netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), uint16(1000+j)), Queued: 120, Backlog: 128, Queues: true})
 		}
 		if unknownQueue {
-			s.Add(collect.Socket{Type: collect.TCP, Status: collect.Listen, Local: ap("127.0.0.1:25")})
+			s.Add(sock.Socket{Type: sock.TCP, Status: sock.Listen, Local: ap("127.0.0.1:25")})
 		}
 		for p := range 88 - 40*i {
-			s.Add(collect.Socket{Type: collect.TCP, Status: collect.Established, Local: netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), uint16(40020+p)),
+			s.Add(sock.Socket{Type: sock.TCP, Status: sock.Established, Local: netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), uint16(40020+p)),
 				Remote: ap("10.0.0.2:5432"), Inode: 200})
 		}
-		s.Add(collect.Socket{Type: collect.TCP, Status: collect.Established, Local: ap("10.0.0.1:40020"), Remote: ap("10.0.0.3:80"), Inode: 201})
+		s.Add(sock.Socket{Type: sock.TCP, Status: sock.Established, Local: ap("10.0.0.1:40020"), Remote: ap("10.0.0.3:80"), Inode: 201})
 		s.Done()
 	}
 	return s.Spaces()
@@ -90,7 +90,7 @@ func TestSaturationGolden(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			counts := readCounts(t, "busy.txt")
 			if tt.noGroups {
-				counts = collect.Counts{}
+				counts = sock.Counts{}
 			}
 			r := New(counts, Options{GroupBy: tt.groupBy, TypeText: "all", StatusText: "all", NoPerfdata: tt.noPerfdata})
 			o := MeasureOptions{}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/network-connections/network-connections/internal/collect"
+	"github.com/network-connections/network-connections/internal/sock"
 )
 
 func TestParseGroupBy(t *testing.T) {
@@ -34,10 +34,10 @@ func TestGoldenNetns(t *testing.T) {
 	parts := func(n int) []Part {
 		var ps []Part
 		for i := range n {
-			var c collect.Counts
-			c[collect.TCP][collect.Established] = 10 + i
-			c[collect.TCP][collect.CloseWait] = i % 7 * 40
-			c[collect.UDP6][collect.None] = 1
+			var c sock.Counts
+			c[sock.TCP][sock.Established] = 10 + i
+			c[sock.TCP][sock.CloseWait] = i % 7 * 40
+			c[sock.UDP6][sock.None] = 1
 			ps = append(ps, Part{Netns: &Netns{Name: fmt.Sprintf("docker %012x", i), Perf: fmt.Sprintf("docker-%012x", i), Inode: 4026532000 + uint64(i)}, Counts: c})
 		}
 		return ps

@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/network-connections/network-connections/internal/collect"
+	"github.com/network-connections/network-connections/internal/sock"
 	"github.com/network-connections/network-connections/internal/threshold"
 )
 
@@ -116,9 +116,9 @@ func (b GroupBy) netns() bool  { return b&withNetns != 0 }
 // status, some or none of them.
 type Group struct {
 	By     GroupBy
-	Type   collect.Type   // when By includes the type
-	Status collect.Status // when By includes the status
-	Netns  *Netns         // when By includes the namespace
+	Type   sock.Type   // when By includes the type
+	Status sock.Status // when By includes the status
+	Netns  *Netns      // when By includes the namespace
 	Count  int
 	State  State
 	// The ranges that apply to this group, as given (for perfdata too).
@@ -183,7 +183,7 @@ type Options struct {
 	// ReportMissing adds a 0 group for each type x status that Filter
 	// selects and that can exist, so an absent socket can alert.
 	ReportMissing bool
-	Filter        collect.Filter
+	Filter        sock.Selects
 	TypeText      string // the type filter as asked, for "No connections ..."
 	StatusText    string
 	ScopeText     string // the scoping options as given
@@ -213,11 +213,11 @@ func (g Group) text() string {
 // Part is one network namespace's counts (Netns nil: the one counted).
 type Part struct {
 	Netns  *Netns
-	Counts collect.Counts
+	Counts sock.Counts
 }
 
 // New groups the counts, sorts them by count (ties by label) and judges each.
-func New(c collect.Counts, opts Options) Report { return NewParts([]Part{{Counts: c}}, opts) }
+func New(c sock.Counts, opts Options) Report { return NewParts([]Part{{Counts: c}}, opts) }
 
 // NewParts groups the counts of each namespace: each its own groups when
 // the grouping tells the namespace, else summed.
@@ -231,8 +231,8 @@ func NewParts(parts []Part, opts Options) Report {
 		} else if ns == nil {
 			ns = &Netns{Name: "host", Perf: "host"}
 		}
-		for t := range collect.NumTypes {
-			for s := range collect.Status(collect.NumStatuses) {
+		for t := range sock.NumTypes {
+			for s := range sock.Status(sock.NumStatuses) {
 				n := p.Counts[t][s]
 				missing := opts.ReportMissing && opts.Filter.Has(t, s) && t.CanHave(s)
 				if n == 0 && !missing {

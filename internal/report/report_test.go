@@ -12,20 +12,21 @@ import (
 	"time"
 
 	"github.com/network-connections/network-connections/internal/collect"
+	"github.com/network-connections/network-connections/internal/sock"
 	"github.com/network-connections/network-connections/internal/top"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
 // readCounts reads a fixture of "type STATUS count" lines.
-func readCounts(t *testing.T, name string) collect.Counts {
+func readCounts(t *testing.T, name string) sock.Counts {
 	t.Helper()
 	f, err := os.Open(filepath.Join("../../testdata/counts", name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var c collect.Counts
+	var c sock.Counts
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
@@ -37,11 +38,11 @@ func readCounts(t *testing.T, name string) collect.Counts {
 		if _, err := fmt.Sscan(line, &typ, &status, &n); err != nil {
 			t.Fatalf("%s: %q: %v", name, line, err)
 		}
-		ty, err := collect.ParseType(typ)
+		ty, err := sock.ParseType(typ)
 		if err != nil {
 			t.Fatal(err)
 		}
-		st, err := collect.ParseStatus(status)
+		st, err := sock.ParseStatus(status)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,9 +104,9 @@ func TestGolden(t *testing.T) {
 			warning:  []string{"100", "time_wait=10", "established=20", "tcp6=1:", "TCP6_ESTABLISHED=25"},
 			critical: []string{"tcp=200", "tcp_listen=@12"}},
 		{name: "report-missing", counts: "busy.txt", reportMissing: true, critical: []string{"listen=1:"},
-			filter: collect.Filter{Types: 1<<collect.TCP | 1<<collect.TCP6 | 1<<collect.Unix, Statuses: 1<<collect.Listen | 1<<collect.None}},
+			filter: collect.Filter{Types: 1<<sock.TCP | 1<<sock.TCP6 | 1<<sock.Unix, Statuses: 1<<sock.Listen | 1<<sock.None}},
 		{name: "report-missing-grouped", counts: "empty.txt", reportMissing: true, groupBy: ByStatus, critical: []string{"1:"},
-			filter: collect.Filter{Types: 1<<collect.TCP | 1<<collect.TCP6, Statuses: 1 << collect.Listen}},
+			filter: collect.Filter{Types: 1<<sock.TCP | 1<<sock.TCP6, Statuses: 1 << sock.Listen}},
 		{name: "top-verbose", counts: "busy.txt", warning: []string{"30"}, typ: "all", status: "all", details: details(2)},
 		{name: "top-unreadable", counts: "busy.txt", critical: []string{"time_wait=5"}, details: func() Details {
 			d := details(0)
@@ -161,17 +162,17 @@ func TestSelectors(t *testing.T) {
 		group  Group
 		want   string // the range that applies, or the error
 	}{
-		{[]string{"tcp6_close-wait=5"}, ByTypeStatus, Group{Type: collect.TCP6, Status: collect.CloseWait}, "5"},
-		{[]string{"TCP6_SYN-RECV=5"}, ByTypeStatus, Group{Type: collect.TCP6, Status: collect.SynRecv}, "5"},
-		{[]string{"tcp6-Syn_Recv=5"}, ByTypeStatus, Group{Type: collect.TCP6, Status: collect.SynRecv}, "5"},
-		{[]string{"tcp6_syn_recv=0", "tcp6_syn-recv="}, ByTypeStatus, Group{Type: collect.TCP6, Status: collect.SynRecv}, ""},
-		{[]string{"tcp6_syn-recv=", "tcp6_syn_recv=0"}, ByTypeStatus, Group{Type: collect.TCP6, Status: collect.SynRecv}, "0"},
-		{[]string{"9", "close-wait=7", "tcp6=8"}, ByTypeStatus, Group{Type: collect.TCP6, Status: collect.CloseWait}, "7"},
-		{[]string{"9", "close-wait=7", "tcp6=8"}, ByTypeStatus, Group{Type: collect.TCP6, Status: collect.Listen}, "8"},
-		{[]string{"9", "close-wait=7", "tcp6=8"}, ByTypeStatus, Group{Type: collect.TCP, Status: collect.Listen}, "9"},
+		{[]string{"tcp6_close-wait=5"}, ByTypeStatus, Group{Type: sock.TCP6, Status: sock.CloseWait}, "5"},
+		{[]string{"TCP6_SYN-RECV=5"}, ByTypeStatus, Group{Type: sock.TCP6, Status: sock.SynRecv}, "5"},
+		{[]string{"tcp6-Syn_Recv=5"}, ByTypeStatus, Group{Type: sock.TCP6, Status: sock.SynRecv}, "5"},
+		{[]string{"tcp6_syn_recv=0", "tcp6_syn-recv="}, ByTypeStatus, Group{Type: sock.TCP6, Status: sock.SynRecv}, ""},
+		{[]string{"tcp6_syn-recv=", "tcp6_syn_recv=0"}, ByTypeStatus, Group{Type: sock.TCP6, Status: sock.SynRecv}, "0"},
+		{[]string{"9", "close-wait=7", "tcp6=8"}, ByTypeStatus, Group{Type: sock.TCP6, Status: sock.CloseWait}, "7"},
+		{[]string{"9", "close-wait=7", "tcp6=8"}, ByTypeStatus, Group{Type: sock.TCP6, Status: sock.Listen}, "8"},
+		{[]string{"9", "close-wait=7", "tcp6=8"}, ByTypeStatus, Group{Type: sock.TCP, Status: sock.Listen}, "9"},
 		{[]string{"Total=3"}, ByNone, Group{}, "3"},
-		{[]string{"udp=3"}, ByType, Group{Type: collect.UDP}, "3"},
-		{[]string{"none=3"}, ByStatus, Group{Status: collect.None}, "3"},
+		{[]string{"udp=3"}, ByType, Group{Type: sock.UDP}, "3"},
+		{[]string{"none=3"}, ByStatus, Group{Status: sock.None}, "3"},
 		{[]string{"total=0"}, ByTypeStatus, Group{}, "error: names no group: total is the one group of --group-by none"},
 		{[]string{"established=0"}, ByType, Group{}, "error: names no group: --group-by type makes no groups by status"},
 		{[]string{"tcp=0"}, ByStatus, Group{}, "error: names no group: --group-by status makes no groups by type"},

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/network-connections/network-connections/internal/collect"
+	"github.com/network-connections/network-connections/internal/sock"
 	"github.com/network-connections/network-connections/internal/threshold"
 )
 
@@ -20,8 +20,8 @@ type Thresholds struct {
 // as tcp6_established), or the total.
 type selector struct {
 	kind  selectorKind
-	typ   collect.Type
-	state collect.Status
+	typ   sock.Type
+	state sock.Status
 	text  string // the value as given, for errors
 	r     threshold.Range
 }
@@ -85,18 +85,18 @@ func parseSelector(text string) (selector, bool) {
 	if strings.EqualFold(text, "total") {
 		return selector{kind: byTotal}, true
 	}
-	if s, err := collect.ParseStatus(text); err == nil {
+	if s, err := sock.ParseStatus(text); err == nil {
 		return selector{kind: byStatus, state: s}, true
 	}
-	if t, err := collect.ParseType(text); err == nil {
+	if t, err := sock.ParseType(text); err == nil {
 		return selector{kind: byType, typ: t}, true
 	}
-	for t := range collect.NumTypes {
+	for t := range sock.NumTypes {
 		name := t.String()
 		if len(text) <= len(name)+1 || !strings.EqualFold(text[:len(name)], name) || !strings.ContainsRune("_-", rune(text[len(name)])) {
 			continue
 		}
-		if s, err := collect.ParseStatus(text[len(name)+1:]); err == nil && t.CanHave(s) {
+		if s, err := sock.ParseStatus(text[len(name)+1:]); err == nil && t.CanHave(s) {
 			return selector{kind: byLabel, typ: t, state: s}, true
 		}
 	}

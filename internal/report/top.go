@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/network-connections/network-connections/internal/collect"
+	"github.com/network-connections/network-connections/internal/sock"
 	"github.com/network-connections/network-connections/internal/top"
 )
 
@@ -28,7 +28,7 @@ func (r Report) scope(alertingOnly bool) top.Scope {
 			s.Labels = append(s.Labels, strings.ReplaceAll(g.label(), "_", " "))
 		}
 	}
-	s.GroupOf = func(t collect.Type, st collect.Status) (int, bool) {
+	s.GroupOf = func(t sock.Type, st sock.Status) (int, bool) {
 		i, ok := index[Group{By: r.opts.GroupBy, Type: t, Status: st}.label()]
 		return i, ok
 	}

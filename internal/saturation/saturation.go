@@ -1,15 +1,15 @@
 // Package saturation measures the three tables whose filling makes new
 // connections fail before any count of sockets shows it: each listener's
 // accept queue, the ephemeral ports to each destination, and the conntrack
-// table. It takes the sockets as the collector dumps them (a collect.Sink)
+// table. It takes the sockets as the collector dumps them (a sock.Sink)
 // and reads the limits of each network namespace as the collector enters it.
 package saturation
 
 import (
 	"net/netip"
 
-	"github.com/network-connections/network-connections/internal/collect"
 	"github.com/network-connections/network-connections/internal/netns"
+	"github.com/network-connections/network-connections/internal/sock"
 )
 
 // Options say which measures are on.
@@ -35,7 +35,7 @@ type Space struct {
 
 // Listener is a listening socket and its accept queue.
 type Listener struct {
-	Type            collect.Type
+	Type            sock.Type
 	Local           netip.AddrPort // inet
 	Path            string         // unix: its name, "" unbound
 	Queued, Backlog uint32
@@ -131,7 +131,7 @@ type Netstat struct {
 	Err                          string
 }
 
-// Sink is the collect.Sink the measures take the sockets from.
+// Sink is the sock.Sink the measures take the sockets from.
 type Sink struct {
 	opts   Options
 	spaces []*Space
@@ -147,10 +147,10 @@ func NewSink(opts Options) *Sink { return &Sink{opts: opts} }
 func (s *Sink) Statuses() uint16 {
 	var m uint16
 	if s.opts.ListenQueue {
-		m |= 1 << collect.Listen
+		m |= 1 << sock.Listen
 	}
 	if s.opts.PortUsage {
-		m |= (1<<collect.NumStatuses - 1) &^ (1 << collect.None)
+		m |= (1<<sock.NumStatuses - 1) &^ (1 << sock.None)
 	}
 	return m
 }
@@ -187,16 +187,16 @@ func (s *Sink) EnterWith(ns *netns.Namespace, l Limits) {
 	s.cur, s.mark = sp, 0
 }
 
-func (s *Sink) Add(k collect.Socket) {
+func (s *Sink) Add(k sock.Socket) {
 	if s.cur == nil {
 		s.Enter(nil)
 	}
 	sp := s.cur
-	if k.Status == collect.Listen {
+	if k.Status == sock.Listen {
 		if s.opts.PortUsage && k.Type.IsTCP() {
 			sp.Ports.listen(k.Local.Port())
 		}
-		if s.opts.ListenQueue && (k.Type.IsTCP() || k.Type == collect.Unix) {
+		if s.opts.ListenQueue && (k.Type.IsTCP() || k.Type == sock.Unix) {
 			sp.Listeners = append(sp.Listeners, Listener{Type: k.Type, Local: k.Local, Path: k.Path,
 				Queued: k.Queued, Backlog: k.Backlog, Queues: k.Queues, Inode: k.Inode, Pid: k.Pid})
 		}

@@ -4,7 +4,7 @@ import (
 	"net/netip"
 	"testing"
 
-	"github.com/network-connections/network-connections/internal/collect"
+	"github.com/network-connections/network-connections/internal/sock"
 )
 
 func TestParsePorts(t *testing.T) {
@@ -47,25 +47,25 @@ func TestParsePorts(t *testing.T) {
 // IPv6 share a destination, as they share the kernel's ports.
 func TestSink(t *testing.T) {
 	s := NewSink(Options{ListenQueue: true, PortUsage: true})
-	if got := s.Statuses(); got&(1<<collect.Listen) == 0 || got&(1<<collect.Established) == 0 || got&(1<<collect.None) != 0 {
+	if got := s.Statuses(); got&(1<<sock.Listen) == 0 || got&(1<<sock.Established) == 0 || got&(1<<sock.None) != 0 {
 		t.Errorf("statuses %b", got)
 	}
 	s.EnterWith(nil, Limits{Ports: ParsePorts("40000 40099", "40010-40019")})
 	ap := netip.MustParseAddrPort
-	conn := func(local, remote string) collect.Socket {
-		return collect.Socket{Type: collect.TCP, Status: collect.Established, Local: ap(local), Remote: ap(remote), Inode: 7}
+	conn := func(local, remote string) sock.Socket {
+		return sock.Socket{Type: sock.TCP, Status: sock.Established, Local: ap(local), Remote: ap(remote), Inode: 7}
 	}
-	s.Add(collect.Socket{Type: collect.TCP, Status: collect.Listen, Local: ap("0.0.0.0:80"), Queued: 3, Backlog: 8, Queues: true})
+	s.Add(sock.Socket{Type: sock.TCP, Status: sock.Listen, Local: ap("0.0.0.0:80"), Queued: 3, Backlog: 8, Queues: true})
 	s.Add(conn("10.0.0.1:40000", "10.0.0.2:80"))
 	s.Add(conn("10.0.0.1:40015", "10.0.0.2:80")) // reserved
 	s.Add(conn("10.0.0.1:39999", "10.0.0.2:80")) // outside
 	s.Done()
 	s.Add(conn("10.0.0.1:40001", "10.0.0.2:80"))
-	s.Add(collect.Socket{Type: collect.TCP, Status: collect.Listen, Local: ap("0.0.0.0:81")})
+	s.Add(sock.Socket{Type: sock.TCP, Status: sock.Listen, Local: ap("0.0.0.0:81")})
 	s.Restart() // the dump starts again: its sockets come again
-	s.Add(collect.Socket{Type: collect.TCP6, Status: collect.TimeWait, Local: ap("[::ffff:10.0.0.1]:40001"), Remote: ap("[::ffff:10.0.0.2]:80")})
+	s.Add(sock.Socket{Type: sock.TCP6, Status: sock.TimeWait, Local: ap("[::ffff:10.0.0.1]:40001"), Remote: ap("[::ffff:10.0.0.2]:80")})
 	s.Add(conn("10.0.0.1:40002", "10.0.0.3:80"))
-	s.Add(collect.Socket{Type: collect.UDP, Status: collect.Established, Local: ap("10.0.0.1:40003"), Remote: ap("10.0.0.3:80")})
+	s.Add(sock.Socket{Type: sock.UDP, Status: sock.Established, Local: ap("10.0.0.1:40003"), Remote: ap("10.0.0.3:80")})
 	s.Done()
 	sp := s.Spaces()
 	if len(sp) != 1 || len(sp[0].Listeners) != 1 || sp[0].Listeners[0].Queued != 3 {

@@ -5,10 +5,10 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/network-connections/network-connections/internal/collect"
+	"github.com/network-connections/network-connections/internal/sock"
 )
 
-// Holders takes the counted sockets from the collector (a collect.Sink) and
+// Holders takes the counted sockets from the collector (a sock.Sink) and
 // keeps what finding their holders needs, about 10 bytes a socket: an
 // inode's type and status; the owner pid where the collector gives it
 // (gopsutil); counts of the sockets no process can hold.
@@ -31,9 +31,9 @@ type pidKind struct {
 }
 
 // kind packs a socket's type and status in 7 bits; heldMark is the 8th.
-func kind(t collect.Type, s collect.Status) uint8 { return uint8(t)<<4 | uint8(s) }
-func unkind(k uint8) (collect.Type, collect.Status) {
-	return collect.Type(k >> 4 & 7), collect.Status(k & 0xf)
+func kind(t sock.Type, s sock.Status) uint8 { return uint8(t)<<4 | uint8(s) }
+func unkind(k uint8) (sock.Type, sock.Status) {
+	return sock.Type(k >> 4 & 7), sock.Status(k & 0xf)
 }
 
 const heldMark = 1 << 7
@@ -47,7 +47,7 @@ func NewHolders() *Holders {
 // For is the Holders of one network namespace, for the thread that counts
 // it (--netns all): sockets are files of the host, so the walk of /proc
 // finds their holders whichever namespace they are in.
-func (h *Holders) For(inode uint64, _ string) collect.Sink {
+func (h *Holders) For(inode uint64, _ string) sock.Sink {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.children == nil {
@@ -85,7 +85,7 @@ func (h *Holders) merge() {
 }
 
 // Add keeps a socket of the dump under way.
-func (h *Holders) Add(s collect.Socket) {
+func (h *Holders) Add(s sock.Socket) {
 	k := kind(s.Type, s.Status)
 	switch {
 	case s.Pid != 0: // the collector knows the owner

@@ -6,7 +6,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/network-connections/network-connections/internal/collect"
+	"github.com/network-connections/network-connections/internal/sock"
 )
 
 // fakeProc makes a /proc of processes holding socket inodes.
@@ -29,7 +29,7 @@ func fakeProc(t *testing.T, procs map[string]struct {
 
 // holdersOf hands the sockets to a Holders as one dump, after a first try
 // that the kernel interrupted.
-func holdersOf(sockets []collect.Socket) *Holders {
+func holdersOf(sockets []sock.Socket) *Holders {
 	h := NewHolders()
 	for _, s := range sockets[:len(sockets)/2] {
 		h.Add(s)
@@ -43,14 +43,14 @@ func holdersOf(sockets []collect.Socket) *Holders {
 }
 
 // byStatus is a scope of the groups the labels name, one per status.
-func byStatus(alerting bool, statuses ...collect.Status) Scope {
+func byStatus(alerting bool, statuses ...sock.Status) Scope {
 	s := Scope{Alerting: alerting}
 	for _, st := range statuses {
 		s.Labels = append(s.Labels, "tcp "+st.String())
 	}
-	s.GroupOf = func(t collect.Type, st collect.Status) (int, bool) {
+	s.GroupOf = func(t sock.Type, st sock.Status) (int, bool) {
 		for i, want := range statuses {
-			if t == collect.TCP && st == want {
+			if t == sock.TCP && st == want {
 				return i, true
 			}
 		}
@@ -68,16 +68,16 @@ func TestFind(t *testing.T) {
 		"20": {"java", []string{"200", "100"}}, // 100 shared: a forked listener
 		"30": {"sshd", []string{"300"}},
 	})
-	est, tw, listen := collect.Established, collect.TimeWait, collect.Listen
-	sock := func(s collect.Status, inode uint32) collect.Socket {
-		return collect.Socket{Type: collect.TCP, Status: s, Inode: inode, Kernel: inode == 0}
+	est, tw, listen := sock.Established, sock.TimeWait, sock.Listen
+	mk := func(s sock.Status, inode uint32) sock.Socket {
+		return sock.Socket{Type: sock.TCP, Status: s, Inode: inode, Kernel: inode == 0}
 	}
-	sockets := []collect.Socket{
-		sock(listen, 100), sock(est, 101), sock(est, 102), sock(est, 200),
-		sock(est, 300),           // a group out of scope below
-		sock(tw, 0), sock(tw, 0), // the kernel's
-		sock(est, 999), // no holder: gone, or in another PID namespace
-		{Type: collect.TCP6, Status: est, Inode: 400}, // not in scope
+	sockets := []sock.Socket{
+		mk(listen, 100), mk(est, 101), mk(est, 102), mk(est, 200),
+		mk(est, 300),           // a group out of scope below
+		mk(tw, 0), mk(tw, 0), // the kernel's
+		mk(est, 999), // no holder: gone, or in another PID namespace
+		{Type: sock.TCP6, Status: est, Inode: 400}, // not in scope
 	}
 	scope := byStatus(true, est, listen, tw)
 	got, err := find(proc, holdersOf(sockets), scope, 2)
@@ -105,12 +105,12 @@ func TestFindPids(t *testing.T) {
 		comm   string
 		inodes []string
 	}{"7": {"redis-server", nil}})
-	est, tw := collect.Established, collect.TimeWait
-	sockets := []collect.Socket{
-		{Type: collect.TCP, Status: est, Pid: 7}, {Type: collect.TCP, Status: est, Pid: 7},
-		{Type: collect.TCP, Status: est, Pid: 8}, // gone: its name cannot be read
-		{Type: collect.TCP, Status: est},         // owner unknown to the collector
-		{Type: collect.TCP, Status: tw, Kernel: true},
+	est, tw := sock.Established, sock.TimeWait
+	sockets := []sock.Socket{
+		{Type: sock.TCP, Status: est, Pid: 7}, {Type: sock.TCP, Status: est, Pid: 7},
+		{Type: sock.TCP, Status: est, Pid: 8}, // gone: its name cannot be read
+		{Type: sock.TCP, Status: est},         // owner unknown to the collector
+		{Type: sock.TCP, Status: tw, Kernel: true},
 	}
 	got, err := find(proc, holdersOf(sockets), byStatus(false, est, tw), 5)
 	if err != nil {
@@ -137,7 +137,7 @@ func TestFindUnreadable(t *testing.T) {
 	}{"5": {"secret", []string{"500"}}})
 	os.Chmod(filepath.Join(proc, "5", "fd"), 0)
 	defer os.Chmod(filepath.Join(proc, "5", "fd"), 0o755)
-	got, err := find(proc, holdersOf([]collect.Socket{{Type: collect.TCP, Status: collect.Established, Inode: 500}}), byStatus(false, collect.Established), 5)
+	got, err := find(proc, holdersOf([]sock.Socket{{Type: sock.TCP, Status: sock.Established, Inode: 500}}), byStatus(false, sock.Established), 5)
 	if err != nil || got.Unreadable != 1 || len(got.NotFound) != 1 {
 		t.Errorf("got %+v, %v", got, err)
 	}

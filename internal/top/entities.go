@@ -9,7 +9,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/network-connections/network-connections/internal/collect"
+	"github.com/network-connections/network-connections/internal/sock"
 )
 
 // Key is what --top-by groups the sockets by: the processes holding them,
@@ -72,7 +72,7 @@ type Entity struct {
 }
 
 // Tally counts the sockets of each entity of a key, as the collector hands
-// them over: a collect.Sink (not for ByProcess). It keeps one entry for
+// them over: a sock.Sink (not for ByProcess). It keeps one entry for
 // each entity, type and status, never the sockets: at 100k sockets from
 // 1,000 peers, a few thousand entries.
 //
@@ -101,8 +101,8 @@ type cell struct {
 	ns   uint64     // the namespace, where the entity is kept apart by it
 	addr netip.Addr // the address or network (with its link's zone), or none for a port key
 	port uint16
-	typ  collect.Type
-	st   collect.Status
+	typ  sock.Type
+	st   sock.Status
 }
 
 // NewTally tallies by k; bits4 and bits6 are remote-network's prefixes;
@@ -115,7 +115,7 @@ func NewTally(k Key, bits4, bits6 int, perNetns bool, self string) *Tally {
 
 // For is the Tally of one network namespace (its inode, and its name as
 // the output shows it), for the thread that counts it.
-func (t *Tally) For(inode uint64, name string) collect.Sink {
+func (t *Tally) For(inode uint64, name string) sock.Sink {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.children == nil {
@@ -142,7 +142,7 @@ func localOnly(a netip.Addr) bool {
 // Add counts a socket under its entity. A socket without one is left out:
 // remote keys need a peer (a listening or unconnected socket has none), and
 // unix sockets have no addresses or ports.
-func (t *Tally) Add(s collect.Socket) {
+func (t *Tally) Add(s sock.Socket) {
 	c := cell{typ: s.Type, st: s.Status}
 	if t.key == ByNetns {
 		c.ns = t.ns

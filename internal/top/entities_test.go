@@ -6,30 +6,30 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/network-connections/network-connections/internal/collect"
+	"github.com/network-connections/network-connections/internal/sock"
 )
 
 func TestTally(t *testing.T) {
 	ap := netip.MustParseAddrPort
-	sock := func(typ collect.Type, st collect.Status, local, remote string) collect.Socket {
-		return collect.Socket{Type: typ, Status: st, Local: ap(local), Remote: ap(remote)}
+	mk := func(typ sock.Type, st sock.Status, local, remote string) sock.Socket {
+		return sock.Socket{Type: typ, Status: st, Local: ap(local), Remote: ap(remote)}
 	}
-	est, listen := collect.Established, collect.Listen
-	sockets := []collect.Socket{
-		sock(collect.TCP, est, "10.0.0.1:443", "203.0.113.7:5000"),
-		sock(collect.TCP, est, "10.0.0.1:443", "203.0.113.7:5001"),
-		sock(collect.TCP, collect.SynRecv, "10.0.0.1:443", "203.0.113.7:5002"),
-		sock(collect.TCP6, est, "[::ffff:10.0.0.1]:443", "[::ffff:203.0.113.9]:6000"), // mapped: an IPv4 peer
-		sock(collect.TCP6, est, "[2001:db8::1]:443", "[2001:db8::5]:6000"),
-		sock(collect.TCP6, est, "[2001:db8::1]:443", "[2001:db8::1:5]:6001"),
-		sock(collect.TCP, listen, "0.0.0.0:443", "0.0.0.0:0"),      // no peer
-		sock(collect.UDP, collect.None, "0.0.0.0:53", "0.0.0.0:0"), // no peer
-		{Type: collect.Unix, Status: est},                          // no addresses
+	est, listen := sock.Established, sock.Listen
+	sockets := []sock.Socket{
+		mk(sock.TCP, est, "10.0.0.1:443", "203.0.113.7:5000"),
+		mk(sock.TCP, est, "10.0.0.1:443", "203.0.113.7:5001"),
+		mk(sock.TCP, sock.SynRecv, "10.0.0.1:443", "203.0.113.7:5002"),
+		mk(sock.TCP6, est, "[::ffff:10.0.0.1]:443", "[::ffff:203.0.113.9]:6000"), // mapped: an IPv4 peer
+		mk(sock.TCP6, est, "[2001:db8::1]:443", "[2001:db8::5]:6000"),
+		mk(sock.TCP6, est, "[2001:db8::1]:443", "[2001:db8::1:5]:6001"),
+		mk(sock.TCP, listen, "0.0.0.0:443", "0.0.0.0:0"),   // no peer
+		mk(sock.UDP, sock.None, "0.0.0.0:53", "0.0.0.0:0"), // no peer
+		{Type: sock.Unix, Status: est},                       // no addresses
 	}
 	all := Scope{Labels: []string{"tcp ESTABLISHED", "tcp SYN RECV", "tcp6 ESTABLISHED", "tcp LISTEN", "udp NONE"}}
-	all.GroupOf = func(typ collect.Type, st collect.Status) (int, bool) {
+	all.GroupOf = func(typ sock.Type, st sock.Status) (int, bool) {
 		for i, l := range all.Labels {
-			if l == fmt.Sprintf("%s %s", typ, map[collect.Status]string{est: "ESTABLISHED", collect.SynRecv: "SYN RECV", listen: "LISTEN", collect.None: "NONE"}[st]) {
+			if l == fmt.Sprintf("%s %s", typ, map[sock.Status]string{est: "ESTABLISHED", sock.SynRecv: "SYN RECV", listen: "LISTEN", sock.None: "NONE"}[st]) {
 				return i, true
 			}
 		}
@@ -101,13 +101,13 @@ func TestKeys(t *testing.T) {
 // and link-local peers stay apart by namespace (and link) whatever the
 // grouping, other keys are summed unless the grouping tells namespaces.
 func TestTallyNamespaces(t *testing.T) {
-	est := collect.Established
+	est := sock.Established
 	scope := Scope{Labels: []string{"tcp ESTABLISHED", "tcp6 ESTABLISHED"}}
-	scope.GroupOf = func(typ collect.Type, st collect.Status) (int, bool) {
-		return int(typ), st == est && typ <= collect.TCP6
+	scope.GroupOf = func(typ sock.Type, st sock.Status) (int, bool) {
+		return int(typ), st == est && typ <= sock.TCP6
 	}
-	sock := func(typ collect.Type, local, remote netip.AddrPort) collect.Socket {
-		return collect.Socket{Type: typ, Status: est, Local: local, Remote: remote}
+	mk := func(typ sock.Type, local, remote netip.AddrPort) sock.Socket {
+		return sock.Socket{Type: typ, Status: est, Local: local, Remote: remote}
 	}
 	ap := netip.MustParseAddrPort
 	zoned := func(addr string, zone string, port uint16) netip.AddrPort {
@@ -120,19 +120,19 @@ func TestTallyNamespaces(t *testing.T) {
 		for i := range 5 {
 			s := tl.For(uint64(100+i), fmt.Sprintf("pod ns/p%d", i))
 			for range 2 {
-				s.Add(sock(collect.TCP, ap("127.0.0.1:40000"), ap("127.0.0.1:5432")))
+				s.Add(mk(sock.TCP, ap("127.0.0.1:40000"), ap("127.0.0.1:5432")))
 			}
-			s.Add(sock(collect.TCP, ap("10.1.0.1:40001"), ap("10.0.0.9:5432")))
+			s.Add(mk(sock.TCP, ap("10.1.0.1:40001"), ap("10.0.0.9:5432")))
 			if i < 2 {
-				s.Add(sock(collect.TCP6, zoned("fe80::1", "2", 40002), zoned("fe80::2", "2", 22)))
+				s.Add(mk(sock.TCP6, zoned("fe80::1", "2", 40002), zoned("fe80::2", "2", 22)))
 			}
 			if i == 2 {
-				s.Add(sock(collect.TCP6, zoned("fe80::1", "3", 40002), zoned("fe80::2", "3", 22)))
+				s.Add(mk(sock.TCP6, zoned("fe80::1", "3", 40002), zoned("fe80::2", "3", 22)))
 			}
 			s.Done()
 		}
 		gone := tl.For(999, "pod gone/x") // stopped while counted
-		gone.Add(sock(collect.TCP, ap("10.1.0.1:1"), ap("10.0.0.9:5432")))
+		gone.Add(mk(sock.TCP, ap("10.1.0.1:1"), ap("10.0.0.9:5432")))
 		gone.Done()
 		tl.Drop(999)
 	}

@@ -7,7 +7,7 @@ package top
 import (
 	"sort"
 
-	"github.com/network-connections/network-connections/internal/collect"
+	"github.com/network-connections/network-connections/internal/sock"
 )
 
 // Scope is what to attribute: the groups that alert, or all groups when none
@@ -16,7 +16,7 @@ import (
 type Scope struct {
 	Alerting bool
 	Labels   []string
-	GroupOf  func(collect.Type, collect.Status) (int, bool)
+	GroupOf  func(sock.Type, sock.Status) (int, bool)
 }
 
 // Top is the attribution: the n processes holding the most sockets in scope
