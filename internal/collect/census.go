@@ -10,7 +10,7 @@ import (
 type Census struct {
 	Namespaces []netns.Namespace // counted, the checker's own first
 	Counts     []Counts          // of each counted namespace
-	NotCounted []Uncounted      // found but not counted, and why
+	NotCounted []Uncounted       // found but not counted, and why
 	Gone       int               // found, then gone before they were counted
 	Unreadable int               // processes whose namespace could not be read
 	Why        string            // why, for the first of them

@@ -74,7 +74,7 @@ func TestFind(t *testing.T) {
 	}
 	sockets := []sock.Socket{
 		mk(listen, 100), mk(est, 101), mk(est, 102), mk(est, 200),
-		mk(est, 300),           // a group out of scope below
+		mk(est, 300),         // a group out of scope below
 		mk(tw, 0), mk(tw, 0), // the kernel's
 		mk(est, 999), // no holder: gone, or in another PID namespace
 		{Type: sock.TCP6, Status: est, Inode: 400}, // not in scope

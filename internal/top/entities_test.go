@@ -24,7 +24,7 @@ func TestTally(t *testing.T) {
 		mk(sock.TCP6, est, "[2001:db8::1]:443", "[2001:db8::1:5]:6001"),
 		mk(sock.TCP, listen, "0.0.0.0:443", "0.0.0.0:0"),   // no peer
 		mk(sock.UDP, sock.None, "0.0.0.0:53", "0.0.0.0:0"), // no peer
-		{Type: sock.Unix, Status: est},                       // no addresses
+		{Type: sock.Unix, Status: est},                     // no addresses
 	}
 	all := Scope{Labels: []string{"tcp ESTABLISHED", "tcp SYN RECV", "tcp6 ESTABLISHED", "tcp LISTEN", "udp NONE"}}
 	all.GroupOf = func(typ sock.Type, st sock.Status) (int, bool) {
