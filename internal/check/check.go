@@ -112,7 +112,7 @@ func sinks(cfg Config) (*top.Tally, *top.Holders, sock.Sink) {
 		if cfg.Netns != "" && cfg.Netns != "all" {
 			self = cfg.Netns
 		}
-		t := top.NewTally(cfg.Entities.Key, cfg.Bits4, cfg.Bits6, cfg.Report.GroupBy.Netns(), self)
+		t := top.NewTally(cfg.Entities.Key, cfg.Bits4, cfg.Bits6, cfg.Report.GroupBy.Netns, self)
 		return t, nil, t
 	case cfg.Top > 0:
 		h := top.NewHolders()

@@ -109,8 +109,8 @@ func TestPipeline(t *testing.T) {
 	}{
 		{"summed", Config{Report: report.Options{GroupBy: report.ByTypeStatus}}, pods, 0, "tcp ESTABLISHED: 8|"},
 		{"per namespace", Config{Report: report.Options{GroupBy: mustGroupBy(t, "netns")}}, pods, 0, "pod shop/api-0: 4, pod shop/api-1: 4|"},
-		{"loopback apart, under a limit of 5", Config{Netns: "all", Entities: limit, Top: 3}, pods, 0, "tcp ESTABLISHED: 8|"},
-		{"partial: UNKNOWN", Config{Netns: "all"}, partial, 3, "tcp ESTABLISHED: 8, 1 of 4 network namespaces not counted: entering them needs CAP_SYS_ADMIN"},
+		{"loopback apart, under a limit of 5", Config{Netns: "all", Entities: limit, Top: 3, Report: report.Options{GroupBy: report.ByTypeStatus}}, pods, 0, "tcp ESTABLISHED: 8|"},
+		{"partial: UNKNOWN", Config{Netns: "all", Report: report.Options{GroupBy: report.ByTypeStatus}}, partial, 3, "tcp ESTABLISHED: 8, 1 of 4 network namespaces not counted: entering them needs CAP_SYS_ADMIN"},
 		{"an error", Config{}, census{err: errors.New("boom")}, 3, "UNKNOWN: boom\n"},
 	}
 	for _, tt := range tests {

@@ -64,10 +64,10 @@ func (r Report) writeJSON(w io.Writer, x Details) error {
 		if g.Netns != nil {
 			jg.Netns, jg.NetnsPerf, jg.NetnsIno = g.Netns.Name, g.Netns.Perf, g.Netns.Inode
 		}
-		if g.By.typ() {
+		if g.By.Type {
 			jg.Type = g.Type.String()
 		}
-		if g.By.status() {
+		if g.By.Status {
 			jg.Status = g.Status.String()
 		}
 		d.Groups = append(d.Groups, jg)

@@ -156,7 +156,7 @@ const (
 // JudgeSaturation judges the measures that o turns on over what each
 // namespace showed, and raises the report's state by the worst.
 func (r *Report) JudgeSaturation(spaces []*saturation.Space, o MeasureOptions) {
-	s := &Saturation{byNetns: r.opts.GroupBy.netns()}
+	s := &Saturation{byNetns: r.opts.GroupBy.Netns}
 	for _, sp := range spaces {
 		s.allNetns = s.allNetns || sp.Netns != nil
 	}

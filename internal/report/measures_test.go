@@ -82,7 +82,7 @@ func TestSaturationGolden(t *testing.T) {
 		{name: "saturation-alerts", listen: [2]string{"75", "100"}, ports: [2]string{"80", "95"}, ct: [2]string{"70", "90"}, loaded: true, verbose: 1},
 		{name: "saturation-bounded", listen: [2]string{"50", "100"}, listeners: 30},
 		{name: "saturation-unknown", listen: [2]string{"80", ""}, ct: [2]string{"80", ""}, unknownQueue: true},
-		{name: "saturation-netns", listen: [2]string{"", "100"}, ports: [2]string{"50", ""}, ct: [2]string{"70", "90"}, loaded: true, allNetns: true, groupBy: withNetns},
+		{name: "saturation-netns", listen: [2]string{"", "100"}, ports: [2]string{"50", ""}, ct: [2]string{"70", "90"}, loaded: true, allNetns: true, groupBy: GroupBy{Netns: true, Type: true, Status: true}},
 		{name: "saturation-no-groups", ct: [2]string{"70", ""}, loaded: true, noGroups: true},
 		{name: "saturation-json", listen: [2]string{"75", "100"}, ports: [2]string{"80", "95"}, ct: [2]string{"70", "90"}, loaded: true, allNetns: true, json: true},
 	}
@@ -92,7 +92,11 @@ func TestSaturationGolden(t *testing.T) {
 			if tt.noGroups {
 				counts = sock.Counts{}
 			}
-			r := New(counts, Options{GroupBy: tt.groupBy, TypeText: "all", StatusText: "all", NoPerfdata: tt.noPerfdata})
+			by := tt.groupBy
+			if by == (GroupBy{}) {
+				by = ByTypeStatus // the default
+			}
+			r := New(counts, Options{GroupBy: by, TypeText: "all", StatusText: "all", NoPerfdata: tt.noPerfdata})
 			o := MeasureOptions{}
 			for _, x := range []struct {
 				l *Limits

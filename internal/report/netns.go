@@ -82,7 +82,7 @@ func bounded(lines []string, what string) []string {
 // namespace, those that alert first (CRITICAL, then WARNING), then by count;
 // otherwise as sorted, by count.
 func (r Report) statusOrder() []Group {
-	if !r.opts.GroupBy.netns() {
+	if !r.opts.GroupBy.Netns {
 		return r.Groups
 	}
 	gs := append([]Group(nil), r.Groups...)

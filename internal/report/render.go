@@ -73,7 +73,7 @@ func (r Report) Render(w io.Writer, d Details, asJSON bool) error {
 // longOutput is the lines after the status line: --top, then -v and -vv.
 func (r Report) longOutput(d Details) []string {
 	var lines []string
-	if rest := r.statusOrder(); r.opts.GroupBy.netns() && len(rest) > statusLineGroups {
+	if rest := r.statusOrder(); r.opts.GroupBy.Netns && len(rest) > statusLineGroups {
 		size := 0
 		for i, g := range rest[statusLineGroups:] {
 			l := g.text()

@@ -43,20 +43,16 @@ func judge(n int, warning, critical threshold.Range) State {
 	return OK
 }
 
-// GroupBy says which of a socket's namespace, type and status make its
-// group. Its zero value is the default, type,status: the bits say what is
-// merged, except withNetns.
-type GroupBy uint8
+// GroupBy says what of a socket makes its group: its network namespace,
+// its type, its status; none of them: one group, the total.
+type GroupBy struct{ Netns, Type, Status bool }
 
-const (
-	mergeType   GroupBy = 1 << iota // groups do not tell the type
-	mergeStatus                     // groups do not tell the status
-	withNetns                       // groups tell the network namespace
-
-	ByTypeStatus GroupBy = 0
-	ByType               = mergeStatus
-	ByStatus             = mergeType
-	ByNone               = mergeType | mergeStatus
+// The groupings of the original, and the default: type,status.
+var (
+	ByTypeStatus = GroupBy{Type: true, Status: true}
+	ByType       = GroupBy{Type: true}
+	ByStatus     = GroupBy{Status: true}
+	ByNone       = GroupBy{}
 )
 
 // ParseGroupBy reads a --group-by value: type,status, type, status or none;
@@ -67,22 +63,22 @@ func ParseGroupBy(s string) (GroupBy, error) {
 	if len(parts) == 1 && parts[0] == "none" {
 		return ByNone, nil
 	}
-	by := ByNone
+	var by GroupBy
 	seen := map[string]bool{}
 	for _, p := range parts {
 		if seen[p] {
-			return 0, bad
+			return GroupBy{}, bad
 		}
 		seen[p] = true
 		switch p {
 		case "type":
-			by &^= mergeType
+			by.Type = true
 		case "status":
-			by &^= mergeStatus
+			by.Status = true
 		case "netns":
-			by |= withNetns
+			by.Netns = true
 		default:
-			return 0, bad
+			return GroupBy{}, bad
 		}
 	}
 	return by, nil
@@ -90,13 +86,13 @@ func ParseGroupBy(s string) (GroupBy, error) {
 
 func (b GroupBy) String() string {
 	var parts []string
-	if b.netns() {
+	if b.Netns {
 		parts = append(parts, "netns")
 	}
-	if b.typ() {
+	if b.Type {
 		parts = append(parts, "type")
 	}
-	if b.status() {
+	if b.Status {
 		parts = append(parts, "status")
 	}
 	if len(parts) == 0 {
@@ -105,12 +101,8 @@ func (b GroupBy) String() string {
 	return strings.Join(parts, ",")
 }
 
-// Netns reports whether the groups tell the network namespace.
-func (b GroupBy) Netns() bool { return b.netns() }
-
-func (b GroupBy) typ() bool    { return b&mergeType == 0 }
-func (b GroupBy) status() bool { return b&mergeStatus == 0 }
-func (b GroupBy) netns() bool  { return b&withNetns != 0 }
+// total reports whether the groups tell neither type nor status.
+func (b GroupBy) total() bool { return !b.Type && !b.Status }
 
 // Group is the count of the sockets that share a namespace, a type, a
 // status, some or none of them.
@@ -146,7 +138,7 @@ func (g Group) labelWith(name func(string) string) string {
 	switch {
 	case g.Netns == nil:
 		return l
-	case g.By&^withNetns == ByNone:
+	case g.By.total():
 		return name(g.Netns.Name)
 	}
 	return name(g.Netns.Name) + " " + l
@@ -158,22 +150,22 @@ func (g Group) PerfLabel() string {
 	switch {
 	case g.Netns == nil:
 		return g.label()
-	case g.By&^withNetns == ByNone:
+	case g.By.total():
 		return g.Netns.Perf
 	}
 	return g.Netns.Perf + "_" + g.label()
 }
 
 func (g Group) label() string {
-	switch g.By &^ withNetns {
-	case ByType:
+	switch {
+	case g.By.Type && g.By.Status:
+		return g.Type.String() + "_" + g.Status.String()
+	case g.By.Type:
 		return g.Type.String()
-	case ByStatus:
+	case g.By.Status:
 		return g.Status.String()
-	case ByNone:
-		return "total"
 	}
-	return g.Type.String() + "_" + g.Status.String()
+	return "total"
 }
 
 // Options carry what grouping, judging and rendering need beyond the counts.
@@ -226,7 +218,7 @@ func NewParts(parts []Part, opts Options) Report {
 	index := map[string]int{} // perf label -> position in r.Groups
 	for _, p := range parts {
 		ns := p.Netns
-		if !opts.GroupBy.netns() {
+		if !opts.GroupBy.Netns {
 			ns = nil
 		} else if ns == nil {
 			ns = &Netns{Name: "host", Perf: "host"}
@@ -292,7 +284,7 @@ func (r Report) Message() string {
 	}
 	order := r.statusOrder()
 	groups := order
-	if r.opts.GroupBy.netns() && len(groups) > statusLineGroups {
+	if r.opts.GroupBy.Netns && len(groups) > statusLineGroups {
 		groups = groups[:statusLineGroups]
 	}
 	for i, g := range groups {

@@ -82,6 +82,7 @@ func TestGolden(t *testing.T) {
 		alwaysOK      bool
 		noPerfdata    bool
 		groupBy       GroupBy
+		none          bool // groupBy ByNone meant (its zero value is the default's stand-in here)
 		reportMissing bool
 		filter        collect.Filter
 		details       Details
@@ -99,7 +100,7 @@ func TestGolden(t *testing.T) {
 		{name: "nothing-found-all", counts: "empty.txt", typ: "all", status: "all"},
 		{name: "group-by-status", counts: "original-example.txt", groupBy: ByStatus, warning: []string{"30"}},
 		{name: "group-by-type", counts: "original-example.txt", groupBy: ByType, critical: []string{"tcp=20", "udp6=@5"}},
-		{name: "group-by-none", counts: "original-example.txt", groupBy: ByNone, warning: []string{"50"}, critical: []string{"total=100"}},
+		{name: "group-by-none", counts: "original-example.txt", groupBy: ByNone, none: true, warning: []string{"50"}, critical: []string{"total=100"}},
 		{name: "selectors", counts: "busy.txt",
 			warning:  []string{"100", "time_wait=10", "established=20", "tcp6=1:", "TCP6_ESTABLISHED=25"},
 			critical: []string{"tcp=200", "tcp_listen=@12"}},
@@ -118,11 +119,15 @@ func TestGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			by := tt.groupBy
+			if by == (GroupBy{}) && !tt.none {
+				by = ByTypeStatus // the default
+			}
 			r := New(readCounts(t, tt.counts), Options{
 				Warning: mustThresholds(t, tt.warning...), Critical: mustThresholds(t, tt.critical...),
 				TypeText: tt.typ, StatusText: tt.status,
 				AlwaysOK: tt.alwaysOK, NoPerfdata: tt.noPerfdata,
-				GroupBy: tt.groupBy, ReportMissing: tt.reportMissing, Filter: tt.filter,
+				GroupBy: by, ReportMissing: tt.reportMissing, Filter: tt.filter,
 			})
 			var b strings.Builder
 			if err := r.Render(&b, tt.details, tt.json); err != nil {

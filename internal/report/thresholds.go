@@ -109,7 +109,7 @@ func parseSelector(text string) (selector, bool) {
 // count different sockets (a template's time_wait=500 on a LISTEN check).
 func (th Thresholds) Check(by GroupBy) error {
 	given := by
-	by &^= withNetns // a selector names its group in each namespace alike
+	by.Netns = false // a selector names its group in each namespace alike
 	for _, s := range th.selectors {
 		var why string
 		switch {
@@ -117,9 +117,9 @@ func (th Thresholds) Check(by GroupBy) error {
 			why = fmt.Sprintf("total is the one group of --group-by none, not of --group-by %s (a plain range covers every group)", given)
 		case s.kind == byLabel && by != ByTypeStatus:
 			why = fmt.Sprintf("groups of one type and status exist with --group-by type,status, not with --group-by %s", given)
-		case s.kind == byStatus && !by.status():
+		case s.kind == byStatus && !by.Status:
 			why = fmt.Sprintf("--group-by %s makes no groups by status", given)
-		case s.kind == byType && !by.typ():
+		case s.kind == byType && !by.Type:
 			why = fmt.Sprintf("--group-by %s makes no groups by type", given)
 		}
 		if why != "" {
@@ -147,11 +147,11 @@ func (th Thresholds) For(g Group) threshold.Range {
 func (s selector) names(g Group) bool {
 	switch s.kind {
 	case byLabel:
-		return g.By&^withNetns == ByTypeStatus && g.Type == s.typ && g.Status == s.state
+		return g.By.Type && g.By.Status && g.Type == s.typ && g.Status == s.state
 	case byTotal:
-		return g.By&^withNetns == ByNone
+		return g.By.total()
 	case byStatus:
-		return g.By.status() && g.Status == s.state
+		return g.By.Status && g.Status == s.state
 	}
-	return g.By.typ() && g.Type == s.typ
+	return g.By.Type && g.Type == s.typ
 }
