@@ -516,13 +516,13 @@ func (s *Saturation) message() string {
 
 // perfdata is the measures' series: the fullest listener's and
 // destination's percent, and conntrack's (per namespace with --group-by netns).
-func (s *Saturation) perfdata() string {
+func (s *Saturation) perfdata() []perf {
 	if s == nil {
-		return ""
+		return nil
 	}
-	var items []string
+	var items []perf
 	item := func(label string, pct float64, w, c string) {
-		items = append(items, fmt.Sprintf("'%s'=%s;%s;%s;0", label, pctText(pct), w, c))
+		items = append(items, perf{label: label, value: pctText(pct), warning: w, critical: c})
 	}
 	if m := s.ListenQueue; m != nil {
 		item("listen_queue_max_pct", m.MaxPct, m.Warning, m.Critical)
@@ -539,7 +539,7 @@ func (s *Saturation) perfdata() string {
 			items = append(items, series...)
 		}
 	}
-	return strings.Join(items, " ")
+	return items
 }
 
 // lines is the long output: each measure's summary and offenders, and
@@ -661,7 +661,7 @@ func loadedTables(ts []ConntrackTable) int {
 // series is the perfdata of each namespace's table: those that alert
 // first, up to a quarter of the bound (--format json has every namespace);
 // cut tells whether some were left out.
-func (m *ConntrackMeasure) series() (items []string, cut bool) {
+func (m *ConntrackMeasure) series() (items []perf, cut bool) {
 	tables := slices.Clone(m.Namespaces)
 	slices.SortStableFunc(tables, func(a, b ConntrackTable) int {
 		return cmp.Compare(rank(stateOf(b.State)), rank(stateOf(a.State)))
@@ -674,8 +674,8 @@ func (m *ConntrackMeasure) series() (items []string, cut bool) {
 		if size > maxPerfdata/4 {
 			return items, true
 		}
-		items = append(items, fmt.Sprintf("'%s_conntrack_pct'=%s;%s;%s;0", t.NetnsPerf, pctText(t.Pct), m.Warning, m.Critical))
-		size += len(items[len(items)-1])
+		items = append(items, perf{label: t.NetnsPerf + "_conntrack_pct", value: pctText(t.Pct), warning: m.Warning, critical: m.Critical})
+		size += len(items[len(items)-1].String())
 	}
 	return items, false
 }

@@ -3,7 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
-	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,36 +30,34 @@ func (r Report) Render(w io.Writer, d Details, asJSON bool) error {
 	var b strings.Builder
 	b.WriteString(r.Message())
 	var cut []string // what the bounds left out, said in the long output
-	if !r.opts.NoPerfdata && len(r.Groups) > 0 {
+	if !r.opts.NoPerfdata {
 		// The bound holds the whole perfdata: '|', each item and the
-		// spaces between, --top-by's series first (it is always there).
-		var items []string
-		if e := r.Entities; e != nil {
-			items = append(items, fmt.Sprintf("'%s'=%d;%s;%s;0", e.perfLabel(), e.Max, e.Warning, e.Critical))
+		// spaces between. The series that are always there (--top-by's,
+		// the measures') are counted first; the largest groups fill the rest.
+		var fixed []string
+		if e := r.Entities; e != nil && len(r.Groups) > 0 {
+			fixed = append(fixed, perf{label: e.perfLabel(), value: strconv.Itoa(e.Max), warning: e.Warning, critical: e.Critical}.String())
 		}
-		size := 1 + len(strings.Join(items, " "))
-		n := 0
+		for _, p := range r.Saturation.perfdata() {
+			fixed = append(fixed, p.String())
+		}
+		size := len(strings.Join(fixed, " "))
+		var items []string
 		for _, g := range r.Groups {
-			item := fmt.Sprintf("'%s'=%d;%s;%s;0", g.PerfLabel(), g.Count, g.Warning, g.Critical)
-			if size+1+len(item) > maxPerfdata {
+			item := perf{label: g.PerfLabel(), value: strconv.Itoa(g.Count), warning: g.Warning.String(), critical: g.Critical.String()}.String()
+			if 1+size+1+len(item) > maxPerfdata {
 				break
 			}
 			size += 1 + len(item)
-			items = slices.Insert(items, n, item)
-			n++
+			items = append(items, item)
 		}
-		b.WriteByte('|')
-		b.WriteString(strings.Join(items, " "))
-		if n < len(r.Groups) {
+		if n := len(items); n < len(r.Groups) {
 			cut = append(cut, fmt.Sprintf("perfdata: the %d largest of %d groups (bound: %d KiB; --format json has all)", n, len(r.Groups), maxPerfdata>>10))
 		}
-	}
-	if perf := r.Saturation.perfdata(); perf != "" && !r.opts.NoPerfdata {
-		sep := "|" // no groups: the measures' series are the only ones
-		if len(r.Groups) > 0 {
-			sep = " "
+		if items = append(items, fixed...); len(items) > 0 {
+			b.WriteByte('|')
+			b.WriteString(strings.Join(items, " "))
 		}
-		b.WriteString(sep + perf)
 	}
 	b.WriteByte('\n')
 	for _, l := range append(r.longOutput(d), cut...) {
@@ -68,6 +66,19 @@ func (r Report) Render(w io.Writer, d Details, asJSON bool) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// perf is one perfdata item, 'label'=value;warning;critical;0: it owns the
+// quoting and the order of the thresholds. Labels are made safe where they
+// are made (PerfLabel, the measures' fixed names).
+type perf struct {
+	label             string
+	value             string // the number, with its unit (%) if any
+	warning, critical string // the ranges as given
+}
+
+func (p perf) String() string {
+	return "'" + p.label + "'=" + p.value + ";" + p.warning + ";" + p.critical + ";0"
 }
 
 // longOutput is the lines after the status line: --top, then -v and -vv.
