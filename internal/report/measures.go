@@ -175,11 +175,7 @@ func (r *Report) JudgeSaturation(spaces []*saturation.Space, o MeasureOptions) {
 		}
 		return nsOf(sp).Name
 	}
-	raise := func(st State) {
-		if worse(st, r.State) {
-			r.State = st
-		}
-	}
+	raise := r.raise
 	if l := o.ListenQueue; l.On() {
 		m := &ListenQueue{Warning: l.Warning.String(), Critical: l.Critical.String(), Offenders: []QueueOffender{}, Counters: []ListenCounter{}}
 		var all []QueueOffender
@@ -646,7 +642,7 @@ func lessTuple(a, b saturation.Tuple) bool {
 }
 
 // rank orders states as worse does.
-func rank(s State) int { return [...]int{OK: 0, Unknown: 1, Warning: 2, Critical: 3}[s] }
+func rank(s State) int { return stateRank[s] }
 
 func loadedTables(ts []ConntrackTable) int {
 	n := 0

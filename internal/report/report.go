@@ -25,11 +25,12 @@ func (s State) String() string {
 	return [...]string{"OK", "WARNING", "CRITICAL", "UNKNOWN"}[s]
 }
 
-// worse orders states as the original does: CRITICAL > WARNING > UNKNOWN > OK.
-func worse(a, b State) bool {
-	rank := [...]int{OK: 0, Unknown: 1, Warning: 2, Critical: 3}
-	return rank[a] > rank[b]
-}
+// stateRank orders states as the original does: CRITICAL > WARNING >
+// UNKNOWN > OK.
+var stateRank = [...]int{OK: 0, Unknown: 1, Warning: 2, Critical: 3}
+
+// worse reports whether a ranks above b.
+func worse(a, b State) bool { return stateRank[a] > stateRank[b] }
 
 // judge is the state of a count: CRITICAL outside critical, else WARNING
 // outside warning, else OK.
