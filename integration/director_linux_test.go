@@ -163,7 +163,15 @@ object PerfdataWriter "perfdata" {
 		"test!saturation": {state: 0, output: "tcp6 ESTABLISHED: 3, tcp6 LISTEN: 2", perf: "tcp6_ESTABLISHED=3;;;0 tcp6_LISTEN=2;;;0 listen_queue_max_pct=0%;;100;0"},
 	}
 	for name, w := range want {
-		if got := results[name]; got != w {
+		got := results[name]
+		if name == "test!saturation" { // its long output names a listener on a port of the kernel's choice
+			first, rest, _ := strings.Cut(got.output, "\n")
+			if !strings.HasPrefix(rest, "listen queues: 2 listeners, the fullest ") {
+				t.Errorf("%s: Icinga 2 recorded the long output %q, want the listen queues' line", name, rest)
+			}
+			got.output = first
+		}
+		if got != w {
 			t.Errorf("%s: Icinga 2 recorded %+v, want %+v", name, got, w)
 		}
 	}
