@@ -2,6 +2,7 @@ package report
 
 import (
 	"net/netip"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -69,6 +70,9 @@ func owners(inodes []uint32) (map[uint32]top.Process, int, error) {
 }
 
 func TestSaturationGolden(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("on Windows the ports run out per local address (the destination shows as *): these cases are Linux's per-destination rule")
+	}
 	tests := []struct {
 		name                 string
 		listen, ports, ct    [2]string

@@ -2,6 +2,7 @@ package saturation
 
 import (
 	"net/netip"
+	"runtime"
 	"testing"
 
 	"github.com/network-connections/network-connections/internal/sock"
@@ -46,6 +47,9 @@ func TestParsePorts(t *testing.T) {
 // dumps that finished; a restarted dump's are forgotten; IPv4 and mapped
 // IPv6 share a destination, as they share the kernel's ports.
 func TestSink(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("on Windows the ports run out per local address (the destination shows as *): these cases are Linux's per-destination rule")
+	}
 	s := NewSink(Options{ListenQueue: true, PortUsage: true})
 	if got := s.Statuses(); got&(1<<sock.Listen) == 0 || got&(1<<sock.Established) == 0 || got&(1<<sock.None) != 0 {
 		t.Errorf("statuses %b", got)
