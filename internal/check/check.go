@@ -134,7 +134,7 @@ func split(cfg Config, res collect.Result) ([]report.Part, *report.Namespaces) {
 	}
 	parts := make([]report.Part, len(c.Namespaces))
 	ns := &report.Namespaces{Counted: make([]report.NamespaceCount, len(c.Namespaces)), NotCounted: []report.NotCounted{},
-		Gone: c.Gone, Unreadable: c.Unreadable, Why: c.Why}
+		Gone: c.Gone, Unreadable: c.Unreadable, NeedPtrace: c.NeedPtrace, Why: c.Why}
 	named := func(n netns.Namespace) report.Netns { return report.Netns{Name: n.Name, Perf: n.Perf, Inode: n.Inode} }
 	identity := func(n netns.Namespace) report.NetnsIdentity {
 		return report.NetnsIdentity{Runtime: n.ID.Runtime, ContainerIDs: n.ID.ContainerIDs, Container: n.ID.Container,

@@ -25,6 +25,9 @@ func countAll(ctx context.Context, c Collector, f Filter, sink Sink) (census Cen
 		return census, "", fmt.Errorf("--netns all: %w", err)
 	}
 	census.Unreadable = list.Unreadable
+	// Without CAP_SYS_PTRACE other users' processes hide their namespace:
+	// those may be namespaces not counted, so the view is partial.
+	census.NeedPtrace = list.Unreadable > 0 && !netns.HasCapability(unix.CAP_SYS_PTRACE)
 	if list.UnreadableErr != nil {
 		census.Why = list.UnreadableErr.Error()
 	}

@@ -13,6 +13,7 @@ type Census struct {
 	NotCounted []Uncounted       // found but not counted, and why
 	Gone       int               // found, then gone before they were counted
 	Unreadable int               // processes whose namespace could not be read
+	NeedPtrace bool              // some were not read for want of CAP_SYS_PTRACE
 	Why        string            // why, for the first of them
 }
 

@@ -80,6 +80,17 @@ func exiting(proc string, pid int) bool {
 	return i < 0 || i+2 >= len(b) || b[i+2] == 'Z' || b[i+2] == 'X'
 }
 
+// HasCapability reports whether this process holds the capability (such
+// as unix.CAP_SYS_PTRACE) in its effective set.
+func HasCapability(c int) bool {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if unix.Capget(&hdr, &data[0]) != nil {
+		return false
+	}
+	return data[c/32].Effective&(1<<(c%32)) != 0
+}
+
 // OnThread runs fn on an OS thread of its own that ends with it: fn may
 // move the thread into other namespaces, and no other goroutine ever runs
 // there. A panic in fn is an error, as everywhere in the check.

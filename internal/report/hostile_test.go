@@ -217,3 +217,24 @@ func TestNothingFoundNotCounted(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+// TestNeedPtrace: processes whose namespace was not read for want of
+// CAP_SYS_PTRACE may hide namespaces: the view is partial, never OK.
+func TestNeedPtrace(t *testing.T) {
+	var c sock.Counts
+	c[sock.TCP][sock.Listen] = 1
+	for _, tt := range []struct {
+		ns   Namespaces
+		exit int
+	}{
+		{Namespaces{Counted: []NamespaceCount{{}}, Unreadable: 75, NeedPtrace: true}, 3},
+		{Namespaces{Counted: []NamespaceCount{{}}, Unreadable: 1}, 0}, // with the capability: said, not judged
+	} {
+		r := New(c, Options{GroupBy: ByTypeStatus})
+		r.SetNamespaces(&tt.ns)
+		msg := r.Message()
+		if r.ExitCode() != tt.exit || tt.ns.NeedPtrace != strings.Contains(msg, "the network namespace of 75 processes not read: other users' /proc/PID/ns/net needs CAP_SYS_PTRACE") {
+			t.Errorf("%+v: exit %d, %q", tt.ns, r.ExitCode(), msg)
+		}
+	}
+}

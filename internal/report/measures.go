@@ -589,13 +589,15 @@ func (s *Saturation) lines(verbose int) []string {
 			p := m.Offenders[i]
 			return fmt.Sprintf("ephemeral ports %s: %d of %d, %s [%s]", p.where(), p.InUse, p.Usable, pctText(p.Pct), p.State)
 		})
+		var ranges []string // one a namespace: bounded like the rest
 		for _, r := range m.Ranges {
 			if r.Error != "" {
-				out = append(out, fmt.Sprintf("ephemeral port range %s: unknown: %s", Clean(r.Netns), clean(r.Error, maxShownValue)))
+				ranges = append(ranges, fmt.Sprintf("ephemeral port range %s: unknown: %s", Clean(r.Netns), clean(r.Error, maxShownValue)))
 			} else if verbose > 0 {
-				out = append(out, fmt.Sprintf("ephemeral port range %s: %d-%d, %d reserved, %d held by listeners, %d usable", Clean(r.Netns), r.Low, r.High, r.Reserved, r.Listening, r.Usable))
+				ranges = append(ranges, fmt.Sprintf("ephemeral port range %s: %d-%d, %d reserved, %d held by listeners, %d usable", Clean(r.Netns), r.Low, r.High, r.Reserved, r.Listening, r.Usable))
 			}
 		}
+		bounded(len(ranges), len(ranges), func(i int) string { return ranges[i] })
 	}
 	if m := s.Conntrack; m != nil {
 		bounded(len(m.Namespaces), len(m.Namespaces), func(i int) string {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // Namespaces is what the report tells of --netns all beyond the groups:
@@ -11,8 +12,9 @@ import (
 type Namespaces struct {
 	Counted    []NamespaceCount `json:"counted"`
 	NotCounted []NotCounted     `json:"not_counted"`
-	Gone       int              `json:"gone"`                 // ended before they were counted
-	Unreadable int              `json:"unreadable_processes"` // whose namespace could not be read
+	Gone       int              `json:"gone"`                             // ended before they were counted
+	Unreadable int              `json:"unreadable_processes"`             // whose namespace could not be read
+	NeedPtrace bool             `json:"unreadable_need_ptrace,omitempty"` // for want of CAP_SYS_PTRACE: a partial view
 	Why        string           `json:"unreadable_why,omitempty"`
 }
 
@@ -50,7 +52,7 @@ type NetnsIdentity struct {
 // still says so).
 func (r *Report) SetNamespaces(n *Namespaces) {
 	r.Netns = n
-	if n != nil && len(n.NotCounted) > 0 {
+	if n != nil && (len(n.NotCounted) > 0 || n.NeedPtrace) {
 		r.raise(Unknown)
 	}
 }
@@ -92,14 +94,28 @@ func (r Report) statusOrder() []Group {
 
 // netnsMessage is the status line's word on namespaces not counted.
 func (n *Namespaces) netnsMessage() string {
-	if n == nil || len(n.NotCounted) == 0 {
+	if n == nil {
 		return ""
 	}
-	why := ""
-	if !slices.ContainsFunc(n.NotCounted, func(nc NotCounted) bool { return !nc.Privilege }) {
-		why = ": " + needPrivilege
+	var parts []string
+	if len(n.NotCounted) > 0 {
+		why := ""
+		if !slices.ContainsFunc(n.NotCounted, func(nc NotCounted) bool { return !nc.Privilege }) {
+			why = ": " + needPrivilege
+		}
+		parts = append(parts, fmt.Sprintf("%d of %d network namespaces not counted%s", len(n.NotCounted), len(n.NotCounted)+len(n.Counted), why))
 	}
-	return fmt.Sprintf("%d of %d network namespaces not counted%s (see the long output)", len(n.NotCounted), len(n.NotCounted)+len(n.Counted), why)
+	if n.NeedPtrace {
+		procs := "processes"
+		if n.Unreadable == 1 {
+			procs = "process"
+		}
+		parts = append(parts, fmt.Sprintf("the network namespace of %d %s not read: other users' /proc/PID/ns/net needs CAP_SYS_PTRACE", n.Unreadable, procs))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return strings.Join(parts, ", ") + " (see the long output)"
 }
 
 // needPrivilege is what a namespace that refused us takes. Root of a user
