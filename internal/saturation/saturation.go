@@ -33,6 +33,7 @@ type Space struct {
 	// Of the dump under way: Done adds them to the above.
 	pending  map[Tuple]*Use
 	pending4 table4
+	batch    []counted4 // IPv4 sockets not yet in pending4
 }
 
 // Listener is a listening socket and its accept queue.
@@ -183,6 +184,7 @@ func (s *Sink) EnterWith(ns *netns.Namespace, l Limits) {
 	sp := &Space{Netns: ns, Ports: l.Ports, Conntrack: l.Conntrack, Netstat: l.Netstat}
 	if s.opts.PortUsage {
 		sp.tuples, sp.pending = map[Tuple]Use{}, map[Tuple]*Use{}
+		sp.batch = make([]counted4, 0, batchLen)
 	}
 	s.spaces = append(s.spaces, sp)
 	s.cur, s.mark = sp, 0
@@ -219,7 +221,12 @@ func (s *Sink) Add(k sock.Socket) {
 		if perDestination {
 			port = k.Remote.Port()
 		}
-		u = sp.pending4.at(key4(local.As4(), remote.As4(), port))
+		addrs, key := key4(local.As4(), remote.As4(), port)
+		if len(sp.batch) == cap(sp.batch) {
+			sp.flush()
+		}
+		sp.batch = append(sp.batch, counted4{addrs: addrs, key: key, inode: k.Inode, pid: k.Pid})
+		return
 	} else {
 		t := Tuple{Local: local.As16(), Remote: remote.As16()}
 		if perDestination {
@@ -245,10 +252,20 @@ func (s *Sink) Restart() {
 	s.cur.forget()
 }
 
+// batchLen is how many IPv4 sockets table4.addAll takes at once.
+const batchLen = 256
+
+// flush counts the batch.
+func (sp *Space) flush() {
+	sp.pending4.addAll(sp.batch)
+	sp.batch = sp.batch[:0]
+}
+
 // forget empties the maps of the dump under way: new ones, not clear(),
 // which writes over every slot the map ever grew to, at each dump's start
 // and end.
 func (sp *Space) forget() {
+	sp.batch = sp.batch[:0]
 	if len(sp.pending) > 0 {
 		sp.pending = map[Tuple]*Use{}
 	}
@@ -275,6 +292,7 @@ func (s *Sink) Done() {
 	for t, u := range sp.pending {
 		keep(t, u)
 	}
+	sp.flush()
 	if sp.tuples4.n == 0 { // the first dump with IPv4 tuples: its table
 		sp.tuples4, sp.pending4 = sp.pending4, table4{}
 	}
