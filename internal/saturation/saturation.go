@@ -151,10 +151,13 @@ func (s *Sink) Statuses() uint16 {
 // Needs: listeners, and the sockets with a peer whose local port
 // connect() may pick; not those a listener accepted, on its port.
 func (s *Sink) Needs(st sock.Status, local, remote uint16) bool {
-	if st == sock.Listen || s.cur == nil {
+	if st == sock.Listen {
 		return true
 	}
-	return s.opts.PortUsage && remote != 0 && s.cur.Ports.usable(local)
+	if !s.opts.PortUsage || remote == 0 {
+		return false
+	}
+	return s.cur == nil || s.cur.Ports.usable(local) // Add enters one first
 }
 
 // Enter begins a namespace, on the thread inside it: it reads its limits.
