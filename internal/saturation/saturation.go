@@ -218,27 +218,23 @@ func (s *Sink) Add(k sock.Socket) {
 			remote = netip.IPv6Unspecified()
 		}
 	}
-	var u *Use
+	var port uint16
+	if perDestination {
+		port = k.Remote.Port()
+	}
 	if local.Is4() && remote.Is4() {
-		var port uint16
-		if perDestination {
-			port = k.Remote.Port()
-		}
 		addrs, key := key4(local.As4(), remote.As4(), port)
 		if len(sp.batch) == cap(sp.batch) {
 			sp.flush()
 		}
 		sp.batch = append(sp.batch, counted4{addrs: addrs, key: key, inode: k.Inode, pid: k.Pid})
 		return
-	} else {
-		t := Tuple{Local: local.As16(), Remote: remote.As16()}
-		if perDestination {
-			t.Port = k.Remote.Port()
-		}
-		if u = sp.pending[t]; u == nil {
-			u = &Use{}
-			sp.pending[t] = u
-		}
+	}
+	t := Tuple{Local: local.As16(), Remote: remote.As16(), Port: port}
+	u := sp.pending[t]
+	if u == nil {
+		u = &Use{}
+		sp.pending[t] = u
 	}
 	u.Ports++
 	if u.Inode == 0 && u.Pid == 0 {

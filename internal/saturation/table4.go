@@ -37,7 +37,8 @@ func (s *slot4) tuple() Tuple {
 }
 
 func (t *table4) hash(addrs uint64, key uint32) uint64 {
-	hi, lo := bits.Mul64(addrs^t.seed, 0x9e3779b97f4a7c15^uint64(key)<<32)
+	hi, lo := bits.Mul64(addrs^t.seed, 0x9e3779b97f4a7c15)
+	hi, lo = bits.Mul64(hi^lo^uint64(key), 0xbf58476d1ce4e5b9)
 	return hi ^ lo
 }
 
