@@ -9,9 +9,10 @@ import (
 
 // table4 counts the sockets of each IPv4 tuple: open addressing over one
 // array, the key and its Use in one slot of 24 bytes. A Go map of these
-// keys hashes them byte by byte and holds a pointer to each Use; between
-// the reads of a dump the kernel's walk of its tables evicts both, and a
-// lookup missed the cache two or three times where this misses it once.
+// keys finds a slot through a group's control word and holds a pointer to
+// each Use; between the reads of a dump the kernel's walk of its tables
+// evicts all of it, and a lookup missed the cache two or three times where
+// this misses it once (and addAll waits for a batch's misses at once).
 type table4 struct {
 	slots []slot4
 	n     int
