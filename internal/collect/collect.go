@@ -106,9 +106,13 @@ type rows struct {
 	both bool
 	sink Sink
 	want uint16 // the statuses whose sockets the sink takes (Selective)
+	pick Picky  // the sink, if it needs only some of those
 }
 
-func newRows(sink Sink) *rows { return &rows{sink: sink, want: wants(sink)} }
+func newRows(sink Sink) *rows {
+	p, _ := sink.(Picky)
+	return &rows{sink: sink, want: wants(sink), pick: p}
+}
 
 // rowOf is the row that counts sockets of type t.
 func (out *rows) rowOf(t Type) *[NumStatuses]int {

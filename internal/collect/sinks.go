@@ -10,6 +10,20 @@ type Selective interface {
 	Statuses() uint16
 }
 
+// Picky is a Sink that, of the inet sockets of the statuses it takes,
+// needs only some, told by their ports: the collector builds no Socket for
+// the others (the port measure needs no socket on a listener's port).
+type Picky interface {
+	Sink
+	Needs(s Status, local, remote uint16) bool
+}
+
+// needs reports whether sink needs an inet socket of status s it takes.
+func needs(sink Sink, s Status, local, remote uint16) bool {
+	p, ok := sink.(Picky)
+	return !ok || p.Needs(s, local, remote)
+}
+
 // NetnsAware is a Sink told which network namespace the sockets that
 // follow are in, on the thread that counts there (nil: the one being
 // counted, when there is just one), so that it may read that namespace's
@@ -72,6 +86,15 @@ func (t tee) Add(s Socket) {
 			k.Add(s)
 		}
 	}
+}
+
+func (t tee) Needs(s Status, local, remote uint16) bool {
+	for _, k := range t {
+		if wants(k)&(1<<s) != 0 && needs(k, s, local, remote) {
+			return true
+		}
+	}
+	return false
 }
 
 func (t tee) Restart() {

@@ -396,7 +396,8 @@ func decodeInet(msg []byte, t Type, f Filter, out *rows) error {
 	if out.both && msg[diagFamily] == unix.AF_INET6 {
 		typ = TCP6
 	}
-	if out.want&(1<<s) == 0 {
+	be := binary.BigEndian
+	if out.want&(1<<s) == 0 || out.pick != nil && !out.pick.Needs(s, be.Uint16(msg[diagSport:]), be.Uint16(msg[diagDport:])) {
 		out.rowOf(typ)[s]++ // all a count needs
 		return nil
 	}

@@ -6,6 +6,7 @@
 package saturation
 
 import (
+	"iter"
 	"net/netip"
 
 	"github.com/network-connections/network-connections/internal/netns"
@@ -25,12 +26,14 @@ type Space struct {
 	Conntrack Conntrack
 	Netstat   Netstat
 	// The sockets of each (local address, remote address, remote port)
-	// whose local port is one connect() may pick.
-	tuples map[Tuple]Use
-	// Of the dump under way, one lookup a socket: IPv4 tuples apart, whose
-	// short key hashes and compares in a third of the time.
+	// whose local port is one connect() may pick: IPv4 apart, in a table
+	// of their own (table4).
+	tuples  map[Tuple]Use
+	tuples4 table4
+	// Of the dump under way: Done adds them to the above.
 	pending  map[Tuple]*Use
-	pending4 map[tuple4]*Use
+	pending4 table4
+	batch    []counted4 // IPv4 sockets not yet in pending4
 }
 
 // Listener is a listening socket and its accept queue.
@@ -49,16 +52,6 @@ type Listener struct {
 type Tuple struct {
 	Local, Remote [16]byte // IPv4 as IPv4-mapped: v4 and mapped v6 share ports
 	Port          uint16
-}
-
-// tuple4 is a Tuple of IPv4 (or IPv4-mapped) addresses.
-type tuple4 struct {
-	local, remote [4]byte
-	port          uint16
-}
-
-func (t tuple4) tuple() Tuple {
-	return Tuple{Local: netip.AddrFrom4(t.local).As16(), Remote: netip.AddrFrom4(t.remote).As16(), Port: t.port}
 }
 
 // Use is how many usable local ports a tuple holds, and one holder to name.
@@ -155,6 +148,18 @@ func (s *Sink) Statuses() uint16 {
 	return m
 }
 
+// Needs: listeners, and the sockets with a peer whose local port
+// connect() may pick; not those a listener accepted, on its port.
+func (s *Sink) Needs(st sock.Status, local, remote uint16) bool {
+	if st == sock.Listen {
+		return true
+	}
+	if !s.opts.PortUsage || remote == 0 {
+		return false
+	}
+	return s.cur == nil || s.cur.Ports.usable(local) // Add enters one first
+}
+
 // Enter begins a namespace, on the thread inside it: it reads its limits.
 func (s *Sink) Enter(ns *netns.Namespace) {
 	var l Limits
@@ -181,7 +186,8 @@ type Limits struct {
 func (s *Sink) EnterWith(ns *netns.Namespace, l Limits) {
 	sp := &Space{Netns: ns, Ports: l.Ports, Conntrack: l.Conntrack, Netstat: l.Netstat}
 	if s.opts.PortUsage {
-		sp.tuples, sp.pending, sp.pending4 = map[Tuple]Use{}, map[Tuple]*Use{}, map[tuple4]*Use{}
+		sp.tuples, sp.pending = map[Tuple]Use{}, map[Tuple]*Use{}
+		sp.batch = make([]counted4, 0, batchLen)
 	}
 	s.spaces = append(s.spaces, sp)
 	s.cur, s.mark = sp, 0
@@ -212,25 +218,23 @@ func (s *Sink) Add(k sock.Socket) {
 			remote = netip.IPv6Unspecified()
 		}
 	}
-	var u *Use
+	var port uint16
+	if perDestination {
+		port = k.Remote.Port()
+	}
 	if local.Is4() && remote.Is4() {
-		t := tuple4{local: local.As4(), remote: remote.As4()}
-		if perDestination {
-			t.port = k.Remote.Port()
+		addrs, key := key4(local.As4(), remote.As4(), port)
+		if len(sp.batch) == cap(sp.batch) {
+			sp.flush()
 		}
-		if u = sp.pending4[t]; u == nil {
-			u = &Use{}
-			sp.pending4[t] = u
-		}
-	} else {
-		t := Tuple{Local: local.As16(), Remote: remote.As16()}
-		if perDestination {
-			t.Port = k.Remote.Port()
-		}
-		if u = sp.pending[t]; u == nil {
-			u = &Use{}
-			sp.pending[t] = u
-		}
+		sp.batch = append(sp.batch, counted4{addrs: addrs, key: key, inode: k.Inode, pid: k.Pid})
+		return
+	}
+	t := Tuple{Local: local.As16(), Remote: remote.As16(), Port: port}
+	u := sp.pending[t]
+	if u == nil {
+		u = &Use{}
+		sp.pending[t] = u
 	}
 	u.Ports++
 	if u.Inode == 0 && u.Pid == 0 {
@@ -244,8 +248,29 @@ func (s *Sink) Restart() {
 		return
 	}
 	s.cur.Listeners = s.cur.Listeners[:s.mark]
-	clear(s.cur.pending)
-	clear(s.cur.pending4)
+	s.cur.forget()
+}
+
+// batchLen is how many IPv4 sockets table4.addAll takes at once.
+const batchLen = 256
+
+// flush counts the batch.
+func (sp *Space) flush() {
+	sp.pending4.addAll(sp.batch)
+	sp.batch = sp.batch[:0]
+}
+
+// forget empties the maps of the dump under way: new ones, not clear(),
+// which writes over every slot the map ever grew to, at each dump's start
+// and end.
+func (sp *Space) forget() {
+	sp.batch = sp.batch[:0]
+	if len(sp.pending) > 0 {
+		sp.pending = map[Tuple]*Use{}
+	}
+	if sp.pending4.n > 0 {
+		sp.pending4 = table4{}
+	}
 }
 
 // Done keeps the dump under way.
@@ -266,11 +291,18 @@ func (s *Sink) Done() {
 	for t, u := range sp.pending {
 		keep(t, u)
 	}
-	for t, u := range sp.pending4 {
-		keep(t.tuple(), u)
+	sp.flush()
+	if sp.tuples4.n == 0 { // the first dump with IPv4 tuples: its table
+		sp.tuples4, sp.pending4 = sp.pending4, table4{}
 	}
-	clear(sp.pending)
-	clear(sp.pending4)
+	for p := range sp.pending4.each {
+		u := sp.tuples4.at(p.addrs, p.key)
+		u.Ports += p.Ports
+		if u.Inode == 0 && u.Pid == 0 {
+			u.Inode, u.Pid = p.Inode, p.Pid
+		}
+	}
+	sp.forget()
 }
 
 // Spaces is what each namespace showed, in the order they were entered;
@@ -292,8 +324,22 @@ func (s *Sink) Spaces(inodes ...uint64) []*Space {
 	return out
 }
 
-// Each tuple's use, without building Destinations (for the largest).
-func (sp *Space) Tuples() map[Tuple]Use { return sp.tuples }
+// Tuples is each tuple's use, without building Destinations (for the
+// largest).
+func (sp *Space) Tuples() iter.Seq2[Tuple, Use] {
+	return func(yield func(Tuple, Use) bool) {
+		for s := range sp.tuples4.each {
+			if !yield(s.tuple(), s.Use) {
+				return
+			}
+		}
+		for t, u := range sp.tuples {
+			if !yield(t, u) {
+				return
+			}
+		}
+	}
+}
 
 // DestinationOf is a tuple as the output names it (Windows: the remote
 // side unspecified, port 0: every destination).

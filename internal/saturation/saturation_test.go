@@ -85,3 +85,96 @@ func TestSink(t *testing.T) {
 		t.Errorf("destinations %v, want %v", got, want)
 	}
 }
+
+// Thousands of destinations, more than a batch and the table's first size,
+// across dumps one of which restarts part way: each tuple's ports and
+// first holder are those of the dumps that finished, in their order.
+func TestSinkMany(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("per-destination tuples are Linux's rule")
+	}
+	conn := func(i int) sock.Socket {
+		peer := netip.AddrFrom4([4]byte{10, byte(i % 7), byte(i % 3001 >> 8), byte(i % 3001)})
+		remote := netip.AddrPortFrom(netip.AddrFrom4([4]byte{192, 0, 2, byte(i % 5)}), uint16(80+i%4))
+		typ := sock.TCP
+		switch i % 11 {
+		case 3: // mapped: the same tuples as IPv4
+			typ, peer, remote = sock.TCP6, netip.AddrFrom16(peer.As16()), netip.AddrPortFrom(netip.AddrFrom16(remote.Addr().As16()), remote.Port())
+		case 7:
+			typ, peer = sock.TCP6, netip.MustParseAddr("2001:db8::1")
+			remote = netip.AddrPortFrom(netip.MustParseAddr("2001:db8::2"), remote.Port())
+		}
+		inode := uint32(i + 1)
+		if i%13 == 0 {
+			inode = 0 // TIME_WAIT: no holder
+		}
+		return sock.Socket{Type: typ, Status: sock.Established, Local: netip.AddrPortFrom(peer, uint16(1024+i%50000)), Remote: remote, Inode: inode}
+	}
+	dumps := [][2]int{{0, 9000}, {9000, 20000}, {20000, 26000}}
+	s := NewSink(Options{PortUsage: true})
+	s.EnterWith(nil, Limits{Ports: ParsePorts("1024 65535", "")})
+	want := map[Tuple]Use{}
+	for d, r := range dumps {
+		if d == 1 { // a dump the kernel interrupts: its sockets come again
+			for i := r[0]; i < r[1]-3000; i++ {
+				s.Add(conn(i + 7))
+			}
+			s.Restart()
+		}
+		for i := r[0]; i < r[1]; i++ {
+			k := conn(i)
+			s.Add(k)
+			tu := Tuple{Local: k.Local.Addr().Unmap().As16(), Remote: k.Remote.Addr().Unmap().As16(), Port: k.Remote.Port()}
+			u := want[tu]
+			u.Ports++
+			if u.Inode == 0 {
+				u.Inode = k.Inode
+			}
+			want[tu] = u
+		}
+		s.Done()
+	}
+	got := map[Tuple]Use{}
+	for tu, u := range s.Spaces()[0].Tuples() {
+		if _, dup := got[tu]; dup {
+			t.Errorf("%v twice", DestinationOf(tu, u))
+		}
+		got[tu] = u
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d tuples, want %d", len(got), len(want))
+	}
+	for tu, u := range want {
+		if got[tu] != u {
+			t.Errorf("%v: %+v, want %+v", DestinationOf(tu, u), got[tu], u)
+		}
+	}
+}
+
+// The sink needs listeners, and of the rest those with a peer on a port
+// connect() may pick: not the sockets a listener accepted, on its port.
+func TestSinkNeeds(t *testing.T) {
+	s := NewSink(Options{PortUsage: true})
+	s.EnterWith(nil, Limits{Ports: ParsePorts("40000 40099", "40010")})
+	s.Add(sock.Socket{Type: sock.TCP, Status: sock.Listen, Local: netip.MustParseAddrPort("0.0.0.0:40050")})
+	for _, tt := range []struct {
+		status        sock.Status
+		local, remote uint16
+		want          bool
+	}{
+		{sock.Listen, 80, 0, true},
+		{sock.Established, 40001, 80, true},
+		{sock.TimeWait, 40001, 80, true},
+		{sock.Established, 40050, 80, false}, // a listener's
+		{sock.Established, 40010, 80, false}, // reserved
+		{sock.Established, 39999, 80, false}, // outside the range
+		{sock.SynSent, 40001, 0, false},      // no peer
+	} {
+		if got := s.Needs(tt.status, tt.local, tt.remote); got != tt.want {
+			t.Errorf("Needs(%v, %d, %d) = %v", tt.status, tt.local, tt.remote, got)
+		}
+	}
+	if q := NewSink(Options{ListenQueue: true}); q.Needs(sock.Established, 40001, 80) {
+		t.Error("the listen queues need no connection")
+	}
+}
