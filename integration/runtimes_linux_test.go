@@ -552,7 +552,26 @@ func TestRuntimePodmanRootless(t *testing.T) {
 	need(t, "newuidmap", "uidmap")
 	need(t, "setpriv", "util-linux")
 	img := buildRuntimeImage(t)
-	base := t.TempDir()
+	// Not t.TempDir: the pause process and conmon may still write under
+	// run/ for a moment after they are killed, and TempDir's removal then
+	// fails the test. Removed here once they are gone, a few tries.
+	base, err := os.MkdirTemp("", "nc-rootless-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for try := 0; ; try++ {
+			err := os.RemoveAll(base)
+			if err == nil {
+				return
+			}
+			if try == 20 {
+				t.Logf("left behind: %v", err)
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
 	home, run := filepath.Join(base, "home"), filepath.Join(base, "run")
 	for _, d := range []string{base, home, run} {
 		os.MkdirAll(d, 0o700)
