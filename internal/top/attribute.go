@@ -3,7 +3,6 @@ package top
 import (
 	"maps"
 	"sort"
-	"sync"
 
 	"github.com/network-connections/network-connections/internal/sock"
 )
@@ -21,8 +20,7 @@ type Holders struct {
 	pendKernel     map[uint8]int
 	pendUnknown    map[uint8]int
 
-	mu       sync.Mutex
-	children map[uint64]*Holders // For: a namespace's own, merged before the walk
+	children perNetns[*Holders] // For: a namespace's own, merged before the walk
 }
 
 type pidKind struct {
@@ -47,29 +45,14 @@ func NewHolders() *Holders {
 // For is the Holders of one network namespace, for the thread that counts
 // it (--netns all): sockets are files of the host, so the walk of /proc
 // finds their holders whichever namespace they are in.
-func (h *Holders) For(inode uint64, _ string) sock.Sink {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.children == nil {
-		h.children = map[uint64]*Holders{}
-	}
-	c := NewHolders()
-	h.children[inode] = c
-	return c
-}
+func (h *Holders) For(inode uint64, _ string) sock.Sink { return h.children.add(inode, NewHolders()) }
 
 // Drop forgets a namespace that could not be counted to its end.
-func (h *Holders) Drop(inode uint64) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	delete(h.children, inode)
-}
+func (h *Holders) Drop(inode uint64) { h.children.Drop(inode) }
 
 // merge takes in what the namespaces' Holders kept.
 func (h *Holders) merge() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, c := range h.children {
+	h.children.each(func(_ uint64, c *Holders) {
 		maps.Copy(h.inodes, c.inodes)
 		for p, n := range c.pids {
 			h.pids[p] += n
@@ -80,8 +63,8 @@ func (h *Holders) merge() {
 		for k, n := range c.unknown {
 			h.unknown[k] += n
 		}
-	}
-	h.children = nil
+	})
+	h.children = perNetns[*Holders]{}
 }
 
 // Add keeps a socket of the dump under way.

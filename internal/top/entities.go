@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/network-connections/network-connections/internal/sock"
 )
@@ -92,8 +91,7 @@ type Tally struct {
 	counts   map[cell]int32
 	pending  map[cell]int32 // the dump under way
 
-	mu       sync.Mutex
-	children map[uint64]*Tally // For: a namespace's own Tally
+	children perNetns[*Tally] // For: a namespace's own Tally
 }
 
 // cell is one entity's sockets of one type and status.
@@ -116,23 +114,13 @@ func NewTally(k Key, bits4, bits6 int, perNetns bool, self string) *Tally {
 // For is the Tally of one network namespace (its inode, and its name as
 // the output shows it), for the thread that counts it.
 func (t *Tally) For(inode uint64, name string) sock.Sink {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.children == nil {
-		t.children = map[uint64]*Tally{}
-	}
 	c := NewTally(t.key, t.bits4, t.bits6, t.perNetns, name)
 	c.ns = inode
-	t.children[inode] = c
-	return c
+	return t.children.add(inode, c)
 }
 
 // Drop forgets a namespace that could not be counted to its end.
-func (t *Tally) Drop(inode uint64) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.children, inode)
-}
+func (t *Tally) Drop(inode uint64) { t.children.Drop(inode) }
 
 // localOnly: an address that means something only inside its namespace.
 func localOnly(a netip.Addr) bool {
@@ -216,12 +204,10 @@ func (t *Tally) Entities(scope Scope) []Entity {
 		}
 	}
 	add(t.counts)
-	t.mu.Lock()
-	for inode, c := range t.children {
+	t.children.each(func(inode uint64, c *Tally) {
 		names[inode] = c.nsName
 		add(c.counts)
-	}
-	t.mu.Unlock()
+	})
 	ids := make([]id, 0, len(byID))
 	totals := map[id]int{}
 	for e, groups := range byID {
