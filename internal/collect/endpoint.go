@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"strconv"
 	"strings"
+
+	"github.com/network-connections/network-connections/internal/sock"
 )
 
 // Endpoint selects sockets by one side's address and port: a socket passes
@@ -90,16 +91,11 @@ func (e Endpoint) merged() Endpoint {
 
 // ParsePortRange reads a port (443) or an inclusive range (8000-8100).
 func ParsePortRange(s string) (PortRange, error) {
-	first, last, isRange := strings.Cut(s, "-")
-	if !isRange {
-		last = first
-	}
-	a, err1 := strconv.ParseUint(first, 10, 16)
-	b, err2 := strconv.ParseUint(last, 10, 16)
-	if err1 != nil || err2 != nil || a > b {
+	first, last, ok := sock.ParsePorts(s)
+	if !ok {
 		return PortRange{}, fmt.Errorf("%q is not a port (0-65535) or a range of ports (8000-8100)", s)
 	}
-	return PortRange{uint16(a), uint16(b)}, nil
+	return PortRange{first, last}, nil
 }
 
 // ParsePrefix reads an IPv4 or IPv6 address or CIDR prefix.

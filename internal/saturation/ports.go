@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/network-connections/network-connections/internal/sock"
 )
 
 // ParsePorts reads ip_local_port_range ("32768\t60999") and
@@ -23,20 +25,16 @@ func ParsePorts(rangeText, reservedText string) Ports {
 		if item == "" {
 			continue
 		}
-		first, last, isRange := strings.Cut(item, "-")
-		if !isRange {
-			last = first
-		}
-		a, err1 := strconv.ParseUint(first, 10, 16)
-		b, err2 := strconv.ParseUint(last, 10, 16)
-		if err1 != nil || err2 != nil || a > b {
+		first, last, ok := sock.ParsePorts(item)
+		if !ok {
 			return Ports{Err: fmt.Sprintf("%s: %q is not a port or a range", "ip_local_reserved_ports", item)}
 		}
+		a, b := int(first), int(last)
 		if p.reserved == nil {
 			p.reserved = new([1 << 10]uint64)
 		}
 		for port := a; port <= b; port++ {
-			if p.reserved[port>>6]&(1<<(port&63)) == 0 && int(port) >= p.Low && int(port) <= p.High {
+			if p.reserved[port>>6]&(1<<(port&63)) == 0 && port >= p.Low && port <= p.High {
 				p.Reserved++
 			}
 			p.reserved[port>>6] |= 1 << (port & 63)

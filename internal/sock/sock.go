@@ -7,6 +7,7 @@ package sock
 import (
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 )
 
@@ -138,6 +139,21 @@ func CountSockets(list []Socket) Counts {
 		c[s.Type][s.Status]++
 	}
 	return c
+}
+
+// ParsePorts reads a port (443) or an inclusive range of ports
+// (8000-8100), as --local-port and ip_local_reserved_ports write them.
+func ParsePorts(s string) (first, last uint16, ok bool) {
+	a, b, isRange := strings.Cut(s, "-")
+	if !isRange {
+		b = a
+	}
+	x, err1 := strconv.ParseUint(a, 10, 16)
+	y, err2 := strconv.ParseUint(b, 10, 16)
+	if err1 != nil || err2 != nil || x > y {
+		return 0, 0, false
+	}
+	return uint16(x), uint16(y), true
 }
 
 // Selects is what selects sockets by type and status (collect.Filter).
