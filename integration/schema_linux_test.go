@@ -19,6 +19,18 @@ var (
 	shippedErr    error
 )
 
+// shipped is the shipped schema, compiled once.
+func shipped(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	schemaOnce.Do(func() {
+		shippedSchema, shippedErr = jsonschema.NewCompiler().Compile(filepath.Join(repo, "testdata/json/output.schema.json"))
+	})
+	if shippedErr != nil {
+		t.Fatal(shippedErr)
+	}
+	return shippedSchema
+}
+
 // wantsJSON tells a command line that asks for --format json (the last
 // --format counts, as the plugin reads it).
 func wantsJSON(args []string) bool {
@@ -43,18 +55,13 @@ func validateOutput(t *testing.T, args []string, stdout string) {
 	if !wantsJSON(args) || stdout == "" {
 		return
 	}
-	schemaOnce.Do(func() {
-		shippedSchema, shippedErr = jsonschema.NewCompiler().Compile(filepath.Join(repo, "testdata/json/output.schema.json"))
-	})
-	if shippedErr != nil {
-		t.Fatal(shippedErr)
-	}
+	schema := shipped(t)
 	var doc any
 	if err := json.Unmarshal([]byte(stdout), &doc); err != nil || strings.Count(stdout, "\n") != 1 {
 		t.Errorf("%q: not one JSON document on one line: %v\n%.400s", args, err, stdout)
 		return
 	}
-	if err := shippedSchema.Validate(doc); err != nil {
+	if err := schema.Validate(doc); err != nil {
 		t.Errorf("%q: the document does not match the shipped schema: %v\n%.400s", args, err, stdout)
 	}
 }

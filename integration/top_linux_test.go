@@ -4,21 +4,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
-// jsonSchema compiles testdata/json/output.schema.json.
+// jsonSchema is testdata/json/output.schema.json, compiled once for the
+// whole run (see validateOutput).
 func jsonSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
-	s, err := jsonschema.NewCompiler().Compile(filepath.Join(repo, "testdata/json/output.schema.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return shipped(t)
 }
 
 // checkJSON validates a --format json document and returns it.
