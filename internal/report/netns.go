@@ -106,11 +106,7 @@ func (n *Namespaces) netnsMessage() string {
 		parts = append(parts, fmt.Sprintf("%d of %d network namespaces not counted%s", len(n.NotCounted), len(n.NotCounted)+len(n.Counted), why))
 	}
 	if n.NeedPtrace {
-		procs := "processes"
-		if n.Unreadable == 1 {
-			procs = "process"
-		}
-		parts = append(parts, fmt.Sprintf("the network namespace of %d %s not read: other users' /proc/PID/ns/net needs CAP_SYS_PTRACE", n.Unreadable, procs))
+		parts = append(parts, fmt.Sprintf("the network namespace of %s not read: other users' /proc/PID/ns/net needs CAP_SYS_PTRACE", processes(n.Unreadable)))
 	}
 	if len(parts) == 0 {
 		return ""
@@ -153,12 +149,16 @@ func (n *Namespaces) netnsLines(verbose int) []string {
 	}
 	lines = append(lines, bounded(notCounted, "namespaces not counted")...)
 	if n.Unreadable > 0 {
-		procs := "processes"
-		if n.Unreadable == 1 {
-			procs = "process"
-		}
-		lines = append(lines, fmt.Sprintf("not read: the network namespace of %d %s (%s): in another user namespace, or another user's without CAP_SYS_PTRACE; their sockets are counted only where another process shares their namespace",
-			n.Unreadable, procs, clean(n.Why, maxShownValue)))
+		lines = append(lines, fmt.Sprintf("not read: the network namespace of %s (%s): in another user namespace, or another user's without CAP_SYS_PTRACE; their sockets are counted only where another process shares their namespace",
+			processes(n.Unreadable), clean(n.Why, maxShownValue)))
 	}
 	return lines
+}
+
+// processes is "1 process", "75 processes".
+func processes(n int) string {
+	if n == 1 {
+		return "1 process"
+	}
+	return fmt.Sprintf("%d processes", n)
 }
