@@ -107,11 +107,13 @@ type rows struct {
 	sink Sink
 	want uint16 // the statuses whose sockets the sink takes (Selective)
 	pick Picky  // the sink, if it needs only some of those
+	pair Pairs4 // the sink, if it takes IPv4 pairs as numbers
 }
 
 func newRows(sink Sink) *rows {
 	p, _ := sink.(Picky)
-	return &rows{sink: sink, want: wants(sink), pick: p}
+	pair, _ := sink.(Pairs4)
+	return &rows{sink: sink, want: wants(sink), pick: p, pair: pair}
 }
 
 // rowOf is the row that counts sockets of type t.

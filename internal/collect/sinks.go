@@ -18,6 +18,16 @@ type Picky interface {
 	Needs(s Status, local, remote uint16) bool
 }
 
+// Pairs4 is a Picky sink that takes the IPv4 TCP sockets it needs with a
+// peer (not listening) as their numbers: sock_diag builds no Socket for
+// them. The port measure takes every client socket of a busy host, and in
+// a short-lived process the Socket and the calls around it cost as much
+// as the measure's own count.
+type Pairs4 interface {
+	Picky
+	AddPair4(local, remote [4]byte, localPort, remotePort uint16, inode uint32)
+}
+
 // needs reports whether sink needs an inet socket of status s it takes.
 func needs(sink Sink, s Status, local, remote uint16) bool {
 	p, ok := sink.(Picky)

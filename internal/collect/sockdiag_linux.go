@@ -396,12 +396,22 @@ func decodeInet(msg []byte, t Type, f Filter, out *rows) error {
 	if out.both && msg[diagFamily] == unix.AF_INET6 {
 		typ = TCP6
 	}
-	be := binary.BigEndian
-	if out.want&(1<<s) == 0 || out.pick != nil && !out.pick.Needs(s, be.Uint16(msg[diagSport:]), be.Uint16(msg[diagDport:])) {
+	be, ne := binary.BigEndian, binary.NativeEndian
+	if out.want&(1<<s) == 0 {
 		out.rowOf(typ)[s]++ // all a count needs
 		return nil
 	}
-	ne := binary.NativeEndian
+	// IPv4 TCP connections, to a sink that takes them as numbers (Pairs4),
+	// which checks their ports itself: no Socket, no Needs.
+	if out.pair != nil && typ == TCP && s != Listen && msg[diagDport]|msg[diagDport+1] != 0 {
+		out.row[s]++
+		out.pair.AddPair4([4]byte(msg[diagSrc:]), [4]byte(msg[diagDst:]), be.Uint16(msg[diagSport:]), be.Uint16(msg[diagDport:]), ne.Uint32(msg[diagInode:]))
+		return nil
+	}
+	if out.pick != nil && !out.pick.Needs(s, be.Uint16(msg[diagSport:]), be.Uint16(msg[diagDport:])) {
+		out.rowOf(typ)[s]++
+		return nil
+	}
 	inode := ne.Uint32(msg[diagInode:])
 	local, remote := diagAddrs(msg)
 	sock := Socket{Type: typ, Status: s, Inode: inode, Kernel: inode == 0, Local: zoned(msg, local), Remote: zoned(msg, remote)}

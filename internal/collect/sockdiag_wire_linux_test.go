@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"net/netip"
 	"slices"
 	"testing"
 
@@ -57,6 +58,7 @@ type fakeKernel struct {
 	refuse  map[uint16]unix.Errno // by request type: the errno it answers with
 	refuseP map[uint8]unix.Errno  // by protocol (no udp_diag: ENOENT)
 	intr    int                   // the first intr dumps end flagged NLM_F_DUMP_INTR
+	peers   map[uint32]uint16     // by inode: the remote port (of 127.0.0.2 or ::2)
 }
 
 func (k *fakeKernel) answer(req []byte) [][]byte {
@@ -97,7 +99,7 @@ func (k *fakeKernel) answer(req []byte) [][]byte {
 			s.family != unix.AF_UNIX && s.proto != proto || states&(1<<s.state) == 0 {
 			continue
 		}
-		read = append(read, nlMsg(typ, unix.NLM_F_MULTI, seq, sockMsg(s))...)
+		read = append(read, nlMsg(typ, unix.NLM_F_MULTI, seq, sockMsg(s, k.peers[s.inode]))...)
 		if n++; k.perRead > 0 && n%k.perRead == 0 {
 			reads, read = append(reads, read), nil
 		}
@@ -112,7 +114,7 @@ func (k *fakeKernel) answer(req []byte) [][]byte {
 
 // sockMsg is s as the kernel describes it: an inet_diag_msg, or a
 // unix_diag_msg.
-func sockMsg(s fakeSock) []byte {
+func sockMsg(s fakeSock, peer uint16) []byte {
 	ne := binary.NativeEndian
 	if s.family == unix.AF_UNIX {
 		m := make([]byte, unixDiagMsgLen)
@@ -125,6 +127,14 @@ func sockMsg(s fakeSock) []byte {
 	binary.BigEndian.PutUint16(m[diagSport:], uint16(s.inode))
 	if m[diagSrc] = 127; s.family == unix.AF_INET6 {
 		m[diagSrc], m[diagSrc+15] = 0, 1
+	}
+	if peer != 0 {
+		binary.BigEndian.PutUint16(m[diagDport:], peer)
+		if m[diagDst] = 127; s.family == unix.AF_INET6 {
+			m[diagDst], m[diagDst+15] = 0, 2
+		} else {
+			m[diagDst+3] = 2
+		}
 	}
 	ne.PutUint32(m[diagInode:], s.inode)
 	return m
@@ -316,5 +326,56 @@ func TestAutoOverTheWire(t *testing.T) {
 	}
 	if !c.closed {
 		t.Error("the netlink socket was not closed")
+	}
+}
+
+// pairSink takes IPv4 pairs as numbers (Pairs4) and the rest as sockets.
+type pairSink struct {
+	listSink
+	pairs []Socket
+}
+
+func (p *pairSink) Needs(Status, uint16, uint16) bool { return true }
+
+func (p *pairSink) AddPair4(local, remote [4]byte, localPort, remotePort uint16, inode uint32) {
+	p.pairs = append(p.pairs, Socket{Type: TCP, Status: Established, Inode: inode,
+		Local: netip.AddrPortFrom(netip.AddrFrom4(local), localPort), Remote: netip.AddrPortFrom(netip.AddrFrom4(remote), remotePort)})
+}
+
+// A Pairs4 sink gets each IPv4 TCP socket with a peer, not listening, as
+// its numbers, exactly as the Socket would carry them, and every other
+// socket as a Socket; the counts are those of a plain count.
+func TestPairsOverTheWire(t *testing.T) {
+	k := fakeKernel{perRead: 2, socks: []fakeSock{
+		{unix.AF_INET, unix.IPPROTO_TCP, uint8(Listen), 11},
+		{unix.AF_INET, unix.IPPROTO_TCP, uint8(Established), 12},
+		{unix.AF_INET, unix.IPPROTO_TCP, uint8(Established), 13}, // no peer
+		{unix.AF_INET6, unix.IPPROTO_TCP, uint8(Established), 22},
+		{unix.AF_INET, unix.IPPROTO_UDP, 1, 31},
+	}, peers: map[uint32]uint16{12: 80, 22: 80, 31: 53}}
+	f := All
+	f.Types = 1<<TCP | 1<<TCP6 | 1<<UDP
+	plain, err := newSockDiag(&fakeConn{answer: k.answer}).collect(context.Background(), f, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p pairSink
+	got, err := newSockDiag(&fakeConn{answer: k.answer}).collect(context.Background(), f, &p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != plain {
+		t.Errorf("counts %v, a plain count %v", got, plain)
+	}
+	want := Socket{Type: TCP, Status: Established, Inode: 12, Local: netip.MustParseAddrPort("127.0.0.0:12"), Remote: netip.MustParseAddrPort("127.0.0.2:80")}
+	if len(p.pairs) != 1 || p.pairs[0] != want {
+		t.Errorf("pairs %+v, want %+v", p.pairs, want)
+	}
+	var inodes []uint32
+	for _, s := range p.list {
+		inodes = append(inodes, s.Inode)
+	}
+	if !slices.Equal(inodes, []uint32{11, 13, 22, 31}) {
+		t.Errorf("sockets %v, want 11, 13, 22, 31", inodes)
 	}
 }

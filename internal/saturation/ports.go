@@ -29,15 +29,11 @@ func ParsePorts(rangeText, reservedText string) Ports {
 		if !ok {
 			return Ports{Err: fmt.Sprintf("%s: %q is not a port or a range", "ip_local_reserved_ports", item)}
 		}
-		a, b := int(first), int(last)
-		if p.reserved == nil {
-			p.reserved = new([1 << 10]uint64)
-		}
-		for port := a; port <= b; port++ {
-			if p.reserved[port>>6]&(1<<(port&63)) == 0 && port >= p.Low && port <= p.High {
+		for port := int(first); port <= int(last); port++ {
+			if p.usable(uint16(port)) {
 				p.Reserved++
 			}
-			p.reserved[port>>6] |= 1 << (port & 63)
+			p.take(port)
 		}
 	}
 	return p

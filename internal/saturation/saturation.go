@@ -33,7 +33,9 @@ type Space struct {
 	// Of the dump under way: Done adds them to the above.
 	pending  map[Tuple]*Use
 	pending4 table4
-	batch    []counted4 // IPv4 sockets not yet in pending4
+	// The table's holders are pids: a collector tells a socket's inode
+	// (sock_diag, /proc) or its process (gopsutil), never both.
+	pids bool
 }
 
 // Listener is a listening socket and its accept queue.
@@ -75,8 +77,14 @@ type Ports struct {
 	Reserved  int // ports of the range that are reserved
 	Listening int // ports of the range, not reserved, that a listener holds
 	Err       string
-	reserved  *[1 << 10]uint64 // bit per port; nil: none
-	listening *[1 << 10]uint64 // bit per port a listener holds
+	// A bit for each port reserved or held by a listener (nil: none),
+	// and one for each port%64 among them (all of them with reserved
+	// ports). Every socket's port is checked: most are in no bit of the
+	// mask, and the bitmap, whose lookup for a random port misses the
+	// cache (the kernel's walk between two reads of a dump evicts it),
+	// is read only for the others.
+	taken *[1 << 10]uint64
+	mask  uint64
 }
 
 // Usable is how many ports connect() may pick: not reserved, and not held
@@ -89,13 +97,20 @@ func (p Ports) Usable() int {
 	return p.High - p.Low + 1 - p.Reserved - p.Listening
 }
 
-// usable reports whether connect() may pick port.
+// usable reports whether connect() may pick port (inline: it is asked of
+// every socket).
 func (p *Ports) usable(port uint16) bool {
-	if int(port) < p.Low || int(port) > p.High {
-		return false
-	}
 	bit := uint64(1) << (port & 63)
-	return (p.reserved == nil || p.reserved[port>>6]&bit == 0) && (p.listening == nil || p.listening[port>>6]&bit == 0)
+	return uint(int(port)-p.Low) <= uint(p.High-p.Low) && (p.mask&bit == 0 || p.taken[port>>6]&bit == 0)
+}
+
+// take marks a port taken (reserved, or held by a listener).
+func (p *Ports) take(port int) {
+	if p.taken == nil {
+		p.taken = new([1 << 10]uint64)
+	}
+	p.taken[port>>6] |= 1 << (port & 63)
+	p.mask |= 1 << (port & 63)
 }
 
 // listen notes a listener's port. The kernel dumps the listeners first,
@@ -104,10 +119,7 @@ func (p *Ports) listen(port uint16) {
 	if !p.usable(port) {
 		return
 	}
-	if p.listening == nil {
-		p.listening = new([1 << 10]uint64)
-	}
-	p.listening[port>>6] |= 1 << (port & 63)
+	p.take(int(port))
 	p.Listening++
 }
 
@@ -187,7 +199,6 @@ func (s *Sink) EnterWith(ns *netns.Namespace, l Limits) {
 	sp := &Space{Netns: ns, Ports: l.Ports, Conntrack: l.Conntrack, Netstat: l.Netstat}
 	if s.opts.PortUsage {
 		sp.tuples, sp.pending = map[Tuple]Use{}, map[Tuple]*Use{}
-		sp.batch = make([]counted4, 0, batchLen)
 	}
 	s.spaces = append(s.spaces, sp)
 	s.cur, s.mark = sp, 0
@@ -223,11 +234,11 @@ func (s *Sink) Add(k sock.Socket) {
 		port = k.Remote.Port()
 	}
 	if local.Is4() && remote.Is4() {
-		addrs, key := key4(local.As4(), remote.As4(), port)
-		if len(sp.batch) == cap(sp.batch) {
-			sp.flush()
+		holder := k.Inode
+		if holder == 0 && k.Pid != 0 {
+			holder, sp.pids = uint32(k.Pid), true
 		}
-		sp.batch = append(sp.batch, counted4{addrs: addrs, key: key, inode: k.Inode, pid: k.Pid})
+		sp.add4(local.As4(), remote.As4(), port, holder)
 		return
 	}
 	t := Tuple{Local: local.As16(), Remote: remote.As16(), Port: port}
@@ -242,6 +253,26 @@ func (s *Sink) Add(k sock.Socket) {
 	}
 }
 
+// AddPair4 takes an IPv4 TCP socket with a peer, not listening, as
+// sock_diag reads it (collect.Pairs4).
+func (s *Sink) AddPair4(local, remote [4]byte, localPort, remotePort uint16, inode uint32) {
+	if s.cur == nil {
+		s.Enter(nil)
+	}
+	if !s.opts.PortUsage || !s.cur.Ports.usable(localPort) {
+		return
+	}
+	if !perDestination {
+		remote, remotePort = [4]byte{}, 0
+	}
+	s.cur.add4(local, remote, remotePort, inode)
+}
+
+// add4 counts a socket of an IPv4 tuple.
+func (sp *Space) add4(local, remote [4]byte, port uint16, holder uint32) {
+	sp.pending4.add(key4(local, remote), port, 1, holder)
+}
+
 // Restart forgets the dump under way.
 func (s *Sink) Restart() {
 	if s.cur == nil {
@@ -251,20 +282,10 @@ func (s *Sink) Restart() {
 	s.cur.forget()
 }
 
-// batchLen is how many IPv4 sockets table4.addAll takes at once.
-const batchLen = 256
-
-// flush counts the batch.
-func (sp *Space) flush() {
-	sp.pending4.addAll(sp.batch)
-	sp.batch = sp.batch[:0]
-}
-
 // forget empties the maps of the dump under way: new ones, not clear(),
 // which writes over every slot the map ever grew to, at each dump's start
 // and end.
 func (sp *Space) forget() {
-	sp.batch = sp.batch[:0]
 	if len(sp.pending) > 0 {
 		sp.pending = map[Tuple]*Use{}
 	}
@@ -291,16 +312,11 @@ func (s *Sink) Done() {
 	for t, u := range sp.pending {
 		keep(t, u)
 	}
-	sp.flush()
 	if sp.tuples4.n == 0 { // the first dump with IPv4 tuples: its table
 		sp.tuples4, sp.pending4 = sp.pending4, table4{}
 	}
 	for p := range sp.pending4.each {
-		u := sp.tuples4.at(p.addrs, p.key)
-		u.Ports += p.Ports
-		if u.Inode == 0 && u.Pid == 0 {
-			u.Inode, u.Pid = p.Inode, p.Pid
-		}
+		sp.tuples4.add(p.addrs, p.port, p.ports, p.holder)
 	}
 	sp.forget()
 }
@@ -329,7 +345,11 @@ func (s *Sink) Spaces(inodes ...uint64) []*Space {
 func (sp *Space) Tuples() iter.Seq2[Tuple, Use] {
 	return func(yield func(Tuple, Use) bool) {
 		for s := range sp.tuples4.each {
-			if !yield(s.tuple(), s.Use) {
+			u := Use{Ports: int32(s.ports), Inode: s.holder}
+			if sp.pids {
+				u.Inode, u.Pid = 0, int32(s.holder)
+			}
+			if !yield(s.tuple(), u) {
 				return
 			}
 		}

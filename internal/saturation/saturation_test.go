@@ -86,9 +86,10 @@ func TestSink(t *testing.T) {
 	}
 }
 
-// Thousands of destinations, more than a batch and the table's first size,
-// across dumps one of which restarts part way: each tuple's ports and
-// first holder are those of the dumps that finished, in their order.
+// Thousands of destinations, more than the table's first size, across
+// dumps one of which restarts part way, IPv4 sockets half as Sockets and
+// half as sock_diag's numbers: each tuple's ports and first holder are
+// those of the dumps that finished, in their order.
 func TestSinkMany(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("per-destination tuples are Linux's rule")
@@ -123,7 +124,11 @@ func TestSinkMany(t *testing.T) {
 		}
 		for i := r[0]; i < r[1]; i++ {
 			k := conn(i)
-			s.Add(k)
+			if k.Type == sock.TCP && i%2 == 0 { // as sock_diag hands them over (collect.Pairs4)
+				s.AddPair4(k.Local.Addr().As4(), k.Remote.Addr().As4(), k.Local.Port(), k.Remote.Port(), k.Inode)
+			} else {
+				s.Add(k)
+			}
 			tu := Tuple{Local: k.Local.Addr().Unmap().As16(), Remote: k.Remote.Addr().Unmap().As16(), Port: k.Remote.Port()}
 			u := want[tu]
 			u.Ports++
@@ -176,5 +181,40 @@ func TestSinkNeeds(t *testing.T) {
 	}
 	if q := NewSink(Options{ListenQueue: true}); q.Needs(sock.Established, 40001, 80) {
 		t.Error("the listen queues need no connection")
+	}
+}
+
+// Listeners whose ports share a bit of the mask (port%64) are told apart
+// by the bitmap, and a port on that bit that no listener holds stays
+// usable; a listener on a reserved port, or one seen twice, counts once.
+func TestPortsShareABit(t *testing.T) {
+	p := ParsePorts("40000 40199", "40010")
+	for _, port := range []uint16{40050, 40114, 40114, 40010, 39000} { // 40050%64 == 40114%64
+		p.listen(port)
+	}
+	if p.Listening != 2 || p.Reserved != 1 || p.Usable() != 200-1-2 {
+		t.Errorf("listening %d, reserved %d, usable %d", p.Listening, p.Reserved, p.Usable())
+	}
+	for port, want := range map[uint16]bool{40050: false, 40114: false, 40178: true, 40010: false, 40051: true, 40000: true, 40199: true, 39999: false, 40200: false} {
+		if got := p.usable(port); got != want {
+			t.Errorf("usable(%d) = %v", port, got)
+		}
+	}
+}
+
+// A collector that tells a socket's process, not its inode (gopsutil),
+// has it named by pid.
+func TestSinkPids(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("per-destination tuples are Linux's rule")
+	}
+	s := NewSink(Options{PortUsage: true})
+	s.EnterWith(nil, Limits{Ports: ParsePorts("40000 40099", "")})
+	s.Add(sock.Socket{Type: sock.TCP, Status: sock.Established, Local: netip.MustParseAddrPort("10.0.0.1:40001"), Remote: netip.MustParseAddrPort("10.0.0.2:80"), Pid: 4242})
+	s.Done()
+	for _, u := range s.Spaces()[0].Tuples() {
+		if u.Pid != 4242 || u.Inode != 0 || u.Ports != 1 {
+			t.Errorf("use %+v, want pid 4242", u)
+		}
 	}
 }
