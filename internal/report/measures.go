@@ -228,10 +228,15 @@ func (r *Report) JudgeSaturation(spaces []*saturation.Space, o MeasureOptions) {
 				st = Unknown
 				continue
 			}
+			// Thousands of tuples, most with the same few counts: each
+			// count's percent and state, once.
+			ports, pct, judged := int32(-1), 0.0, OK
 			for t, u := range sp.Tuples() {
 				m.Destinations++
-				pct := round2(100 * float64(u.Ports) / float64(p.Usable()))
-				judged := l.judge(pct)
+				if u.Ports != ports {
+					ports, pct = u.Ports, round2(100*float64(u.Ports)/float64(p.Usable()))
+					judged = l.judge(pct)
+				}
 				fuller := m.Fullest == nil || pct > m.Fullest.Pct || pct == m.Fullest.Pct && lessTuple(t, fullest)
 				if judged == OK && !fuller {
 					continue
