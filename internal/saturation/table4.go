@@ -11,10 +11,10 @@ import (
 // array of 16-byte slots. A Go map of these keys finds a slot through a
 // group's control word and holds a pointer to each Use; between the reads
 // of a dump the kernel's walk of its tables evicts all of it, and a lookup
-// missed the cache two or three times where this misses it once (and
-// addAll waits for a batch's misses at once). The table is also a third of
-// the map's memory: in a process that lives 100 ms, faulting in fresh pages
-// is a good part of what a table costs (12 µs a page on the bench's VM).
+// missed the cache two or three times where this misses it once. The
+// table is also a third of the map's memory: in a process that lives
+// 100 ms, faulting in fresh pages is a good part of what a table costs
+// (12 µs a page on the bench's VM).
 type table4 struct {
 	slots []slot4
 	n     int
