@@ -264,3 +264,19 @@ func BenchmarkSourcesTally(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/100_000/1000, "µs/entry")
 }
+
+// FuzzSourcesTally: whatever a read holds, the tally neither panics nor
+// counts past its bounds.
+func FuzzSourcesTally(f *testing.F) {
+	f.Add(slices.Concat(entries(2, "10.0.0.1", 6), entry(1, nlmFDumpIntr, "2001:db8::1", 17), done(1, 0)))
+	f.Add(nlerror(1, -int32(syscall.EPERM)))
+	f.Add(entry(1, 0, "10.0.0.1", 6)[:24])
+	f.Fuzz(func(t *testing.T, b []byte) {
+		tl := newTally()
+		tl.maxEntries, tl.maxSources = 3, 2
+		tl.read(b, 1)
+		if s := tl.sources(); s.Entries > 3 || len(s.Top) > 2 {
+			t.Fatalf("%+v past the bounds", s)
+		}
+	})
+}
