@@ -2,7 +2,9 @@
 // connections fail before any count of sockets shows it: each listener's
 // accept queue, the ephemeral ports to each destination, and the conntrack
 // table. It takes the sockets as the collector dumps them (a sock.Sink)
-// and reads the limits of each network namespace as the collector enters it.
+// and reads the limits of each network namespace as the collector enters it;
+// there, a conntrack table that alerts is dumped to name who fills it
+// (ctnetlink.go).
 package saturation
 
 import (
