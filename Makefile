@@ -94,7 +94,7 @@ RUNTIME_DEPS := docker.io podman containerd runc uidmap slirp4netns busybox-stat
 # output shown when it fails; elsewhere (not root, offline) it says what is
 # missing and the tests that need it skip. DEPS_STRICT=1 (CI) makes a failed
 # install an error.
-DEB_DEPS := iproute2 util-linux iptables libcap2-bin icinga2-bin icinga2-common nagios4-core rpm time make strace \
+DEB_DEPS := iproute2 util-linux iptables conntrack libcap2-bin icinga2-bin icinga2-common nagios4-core rpm time make strace \
 	wine wine64 gcc-mingw-w64-x86-64 nagios-nrpe-server nagios-nrpe-plugin lintian rpmlint \
 	mariadb-server icingaweb2 icingaweb2-module-director icingacli php-mysql \
 	graphite-carbon graphite-web influxdb $(RUNTIME_DEPS)

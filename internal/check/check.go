@@ -43,7 +43,9 @@ func Run(cfg Config, c collect.Collector, out io.Writer) int {
 	}
 	byKey, holders, sink := sinks(cfg)
 	// The measures take what they need of the same dump.
-	sat := saturationSink(cfg.Measures)
+	// A table that alerts is dumped to name who fills it, within half
+	// of --timeout.
+	sat := saturationSink(cfg.Measures, start.Add(cfg.Timeout/2))
 	if sat != nil {
 		sink = collect.Tee(sink, sat)
 	}
@@ -96,11 +98,15 @@ func Run(cfg Config, c collect.Collector, out io.Writer) int {
 
 // saturationSink is the sink the measures take their sockets from, or nil
 // when none is asked for.
-func saturationSink(o report.MeasureOptions) *saturation.Sink {
+func saturationSink(o report.MeasureOptions, deadline time.Time) *saturation.Sink {
 	if !o.ListenQueue.On() && !o.PortUsage.On() && !o.Conntrack.On() {
 		return nil
 	}
-	return saturation.NewSink(saturation.Options{ListenQueue: o.ListenQueue.On(), PortUsage: o.PortUsage.On(), Conntrack: o.Conntrack.On()})
+	opts := saturation.Options{ListenQueue: o.ListenQueue.On(), PortUsage: o.PortUsage.On(), Conntrack: o.Conntrack.On(), Deadline: deadline}
+	if opts.Conntrack {
+		opts.ConntrackAlerts = o.Conntrack.Alerts
+	}
+	return saturation.NewSink(opts)
 }
 
 // sinks are what --top takes of each socket as the collector counts it:

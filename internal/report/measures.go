@@ -22,6 +22,9 @@ type Limits struct{ Warning, Critical threshold.Range }
 // On reports whether the measure was asked for.
 func (l Limits) On() bool { return l.Warning.IsSet() || l.Critical.IsSet() }
 
+// Alerts reports whether pct is WARNING or CRITICAL.
+func (l Limits) Alerts(pct float64) bool { return l.judge(pct) != OK }
+
 func (l Limits) judge(pct float64) State {
 	switch {
 	case l.Critical.Alerts(pct):
@@ -143,6 +146,83 @@ type ConntrackTable struct {
 	Pct       float64 `json:"pct"`
 	State     string  `json:"state"`
 	Error     string  `json:"error,omitempty"`
+	// Who fills it: dumped only when the table alerts (nil: not dumped).
+	Sources *ConntrackSources `json:"sources,omitempty"`
+}
+
+// ConntrackSources is a table's entries by the source address and protocol
+// of their original direction: the most first.
+type ConntrackSources struct {
+	Entries int               `json:"entries"` // entries read
+	Cut     bool              `json:"cut,omitempty"`
+	Top     []ConntrackSource `json:"top"`
+	Error   string            `json:"error,omitempty"`
+	cut     saturation.Cut    // which bounds stopped it
+}
+
+// ConntrackSource is one source and its entries.
+type ConntrackSource struct {
+	Address  string `json:"address"`
+	Protocol string `json:"protocol"`
+	Entries  int    `json:"entries"`
+}
+
+// needsCapNetAdmin is what a dump refused for want of the capability says.
+const needsCapNetAdmin = "needs CAP_NET_ADMIN (run as root or setcap cap_net_admin)"
+
+// sourcesOf is what the output carries of a table's dump (nil: none).
+func sourcesOf(src *saturation.Sources) *ConntrackSources {
+	if src == nil {
+		return nil
+	}
+	c := &ConntrackSources{Entries: src.Entries, Cut: src.Cut != 0, Top: []ConntrackSource{}, Error: src.Err, cut: src.Cut}
+	if src.NeedsCap {
+		c.Error = needsCapNetAdmin
+	}
+	for _, s := range src.Top {
+		c.Top = append(c.Top, ConntrackSource{Address: s.Addr.String(), Protocol: s.Protocol(), Entries: s.Entries})
+	}
+	return c
+}
+
+// text is the long output's "who fills it": the top sources, the entries
+// read, and the bounds that cut the tally.
+func (c *ConntrackSources) text() string {
+	switch {
+	case c.Error == needsCapNetAdmin:
+		return needsCapNetAdmin
+	case c.Error != "":
+		return "unknown: " + clean(c.Error, maxShownValue)
+	}
+	if c.Entries == 0 && c.cut == 0 {
+		return "no entries read"
+	}
+	var top []string
+	for _, s := range c.Top {
+		top = append(top, fmt.Sprintf("%s %s %d", Clean(s.Address), Clean(s.Protocol), s.Entries))
+	}
+	if len(top) == 0 {
+		top = append(top, "no source read")
+	}
+	l := fmt.Sprintf("%s (of %d entries read)", strings.Join(top, ", "), c.Entries)
+	var why []string
+	for _, x := range []struct {
+		bit  saturation.Cut
+		text string
+	}{
+		{saturation.CutEntries, fmt.Sprintf("at %d entries", saturation.MaxSourceEntries)},
+		{saturation.CutSources, fmt.Sprintf("%d sources kept, the entries of others counted", saturation.MaxSources)},
+		{saturation.CutDeadline, "at half of --timeout"},
+		{saturation.CutInterrupted, "the table changed during the dump"},
+	} {
+		if c.cut&x.bit != 0 {
+			why = append(why, x.text)
+		}
+	}
+	if len(why) > 0 {
+		l += " (cut: " + strings.Join(why, ", ") + ")"
+	}
+	return l
 }
 
 // How many offenders each measure lists: in the status line, in the long
@@ -281,8 +361,9 @@ func (r *Report) JudgeSaturation(spaces []*saturation.Space, o MeasureOptions) {
 			case c.Err != "":
 				t.State = Unknown.String()
 			case c.Loaded && c.Max > 0:
-				t.Pct = math.Round(1e6*float64(c.Count)/float64(c.Max)) / 1e4 // a big table: 4 decimals
+				t.Pct = c.Pct() // what the sink judged to dump the table
 				t.State = l.judge(t.Pct).String()
+				t.Sources = sourcesOf(c.Sources)
 				m.MaxPct = max(m.MaxPct, t.Pct)
 			}
 			if worse(stateOf(t.State), st) {
@@ -605,20 +686,28 @@ func (s *Saturation) lines(verbose int) []string {
 		bounded(len(ranges), len(ranges), func(i int) string { return ranges[i] })
 	}
 	if m := s.Conntrack; m != nil {
-		bounded(len(m.Namespaces), len(m.Namespaces), func(i int) string {
-			t := m.Namespaces[i]
+		shown := min(len(m.Namespaces), maxLinesMeasure)
+		for _, t := range m.Namespaces[:shown] {
 			switch {
 			case t.Error != "":
-				return fmt.Sprintf("conntrack %s: unknown: %s", Clean(t.Netns), clean(t.Error, maxShownValue))
+				out = append(out, fmt.Sprintf("conntrack %s: unknown: %s", Clean(t.Netns), clean(t.Error, maxShownValue)))
+				continue
 			case !t.Loaded:
-				return fmt.Sprintf("conntrack %s: the nf_conntrack module is not loaded: nothing to judge", Clean(t.Netns))
+				out = append(out, fmt.Sprintf("conntrack %s: the nf_conntrack module is not loaded: nothing to judge", Clean(t.Netns)))
+				continue
 			}
 			l := fmt.Sprintf("conntrack %s: %d of %d entries, %s", Clean(t.Netns), t.Count, t.Max, pctText(t.Pct))
 			if t.State != OK.String() {
 				l += " [" + t.State + "]"
 			}
-			return l
-		})
+			out = append(out, l)
+			if t.Sources != nil {
+				out = append(out, fmt.Sprintf("conntrack %s: who fills it: %s", Clean(t.Netns), t.Sources.text()))
+			}
+		}
+		if len(m.Namespaces) > shown {
+			out = append(out, fmt.Sprintf("... and %d more (--format json has more)", len(m.Namespaces)-shown))
+		}
 	}
 	if m := s.Conntrack; m != nil && s.byNetns && m.cut() {
 		out = append(out, fmt.Sprintf("perfdata: conntrack of some of %d namespaces, those that alert first (bound: %d KiB; --format json has all)", loadedTables(m.Namespaces), maxPerfdata>>12))

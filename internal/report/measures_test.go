@@ -31,7 +31,7 @@ func limits(t *testing.T, w, c string) Limits {
 // spaces is what a sink took from a made-up host: a full and a filling
 // listener, a unix one, one whose queue /proc/net could not tell; a
 // destination nearly out of ports; conntrack loaded or not.
-func spaces(t *testing.T, allNetns, conntrackLoaded, unknownQueue bool, listeners int) []*saturation.Space {
+func spaces(t *testing.T, allNetns, conntrackLoaded, unknownQueue bool, listeners int, sources []*saturation.Sources) []*saturation.Space {
 	s := saturation.NewSink(saturation.Options{ListenQueue: true, PortUsage: true, Conntrack: true})
 	ap := netip.MustParseAddrPort
 	var namespaces []*netns.Namespace
@@ -42,6 +42,9 @@ func spaces(t *testing.T, allNetns, conntrackLoaded, unknownQueue bool, listener
 	}
 	for i, ns := range namespaces {
 		ct := saturation.Conntrack{Loaded: conntrackLoaded, Count: 52000 * (i + 1), Max: 65536}
+		if i < len(sources) {
+			ct.Sources = sources[i]
+		}
 		s.EnterWith(ns, saturation.Limits{Ports: saturation.ParsePorts("40000 40099", "40010-40019"), Conntrack: ct,
 			Netstat: saturation.Netstat{ListenOverflows: int64(812 * i), ListenDrops: int64(815 * i)}})
 		s.Add(sock.Socket{Type: sock.TCP, Status: sock.Listen, Local: ap("0.0.0.0:8080"), Queued: 9, Backlog: 8, Queues: true, Inode: 100})
@@ -64,6 +67,29 @@ func spaces(t *testing.T, allNetns, conntrackLoaded, unknownQueue bool, listener
 	return s.Spaces()
 }
 
+// Who fills the tables, as the sink's dumps tallied them: a whole dump
+// with more sources than the top, one cut by two bounds, one refused for
+// want of CAP_NET_ADMIN, one failed otherwise.
+func whole() *saturation.Sources {
+	a := netip.MustParseAddr
+	return &saturation.Sources{Entries: 52000, Top: []saturation.Source{{Addr: a("10.0.3.7"), Proto: 6, Entries: 40123},
+		{Addr: a("2001:db8::7"), Proto: 17, Entries: 6000}, {Addr: a("10.0.3.9"), Proto: 17, Entries: 4021},
+		{Addr: a("10.0.3.10"), Proto: 17, Entries: 4021}, {Addr: a("fe80::1"), Proto: 58, Entries: 12}}}
+}
+
+func cutSources() *saturation.Sources {
+	return &saturation.Sources{Entries: 91234, Cut: saturation.CutSources | saturation.CutDeadline,
+		Top: []saturation.Source{{Addr: netip.MustParseAddr("192.0.2.1"), Proto: 132, Entries: 812}, {Addr: netip.MustParseAddr("192.0.2.2"), Proto: 250, Entries: 3}}}
+}
+
+func refused() *saturation.Sources {
+	return &saturation.Sources{Err: "dump: operation not permitted", NeedsCap: true}
+}
+
+func failed() *saturation.Sources {
+	return &saturation.Sources{Err: "recvmsg: no buffer space available\n|'x'=1"}
+}
+
 // owners is what a walk of /proc would find.
 func owners(inodes []uint32) (map[uint32]top.Process, int, error) {
 	return map[uint32]top.Process{100: {Pid: 812, Name: "java"}, 200: {Pid: 9, Name: "psql|x"}}, 3, nil
@@ -81,6 +107,7 @@ func TestSaturationGolden(t *testing.T) {
 		unknownQueue, json   bool
 		verbose, listeners   int
 		noPerfdata, noGroups bool
+		sources              []*saturation.Sources
 	}{
 		{name: "saturation-ok", listen: [2]string{"", "200"}, ports: [2]string{"", "100"}, ct: [2]string{"", "90"}, loaded: true},
 		{name: "saturation-alerts", listen: [2]string{"75", "100"}, ports: [2]string{"80", "95"}, ct: [2]string{"70", "90"}, loaded: true, verbose: 1},
@@ -89,6 +116,9 @@ func TestSaturationGolden(t *testing.T) {
 		{name: "saturation-netns", listen: [2]string{"", "100"}, ports: [2]string{"50", ""}, ct: [2]string{"70", "90"}, loaded: true, allNetns: true, groupBy: GroupBy{Netns: true, Type: true, Status: true}},
 		{name: "saturation-no-groups", ct: [2]string{"70", ""}, loaded: true, noGroups: true},
 		{name: "saturation-json", listen: [2]string{"75", "100"}, ports: [2]string{"80", "95"}, ct: [2]string{"70", "90"}, loaded: true, allNetns: true, json: true},
+		{name: "saturation-sources", ct: [2]string{"70", "90"}, loaded: true, allNetns: true, groupBy: GroupBy{Netns: true}, sources: []*saturation.Sources{whole(), cutSources()}},
+		{name: "saturation-sources-errors", ct: [2]string{"70", "90"}, loaded: true, allNetns: true, sources: []*saturation.Sources{refused(), failed()}},
+		{name: "saturation-sources-json", ct: [2]string{"70", "90"}, loaded: true, allNetns: true, json: true, sources: []*saturation.Sources{cutSources(), refused()}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -108,7 +138,7 @@ func TestSaturationGolden(t *testing.T) {
 			}{{&o.ListenQueue, tt.listen}, {&o.PortUsage, tt.ports}, {&o.Conntrack, tt.ct}} {
 				*x.l = limits(t, x.v[0], x.v[1])
 			}
-			r.JudgeSaturation(spaces(t, tt.allNetns, tt.loaded, tt.unknownQueue, tt.listeners), o)
+			r.JudgeSaturation(spaces(t, tt.allNetns, tt.loaded, tt.unknownQueue, tt.listeners, tt.sources), o)
 			if err := r.Saturation.NameOwners(owners); err != nil {
 				t.Fatal(err)
 			}

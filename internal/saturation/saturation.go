@@ -2,12 +2,16 @@
 // connections fail before any count of sockets shows it: each listener's
 // accept queue, the ephemeral ports to each destination, and the conntrack
 // table. It takes the sockets as the collector dumps them (a sock.Sink)
-// and reads the limits of each network namespace as the collector enters it.
+// and reads the limits of each network namespace as the collector enters it;
+// there, a conntrack table that alerts is dumped to name who fills it
+// (ctnetlink.go).
 package saturation
 
 import (
 	"iter"
+	"math"
 	"net/netip"
+	"time"
 
 	"github.com/network-connections/network-connections/internal/netns"
 	"github.com/network-connections/network-connections/internal/sock"
@@ -16,6 +20,11 @@ import (
 // Options say which measures are on.
 type Options struct {
 	ListenQueue, PortUsage, Conntrack bool
+	// ConntrackAlerts tells whether a table's percent (Conntrack.Pct)
+	// alerts: then its entries are dumped to name who fills it (nil: never).
+	ConntrackAlerts func(pct float64) bool
+	// The dumps stop here (zero: they read to the end or a bound).
+	Deadline time.Time
 }
 
 // Space is what one network namespace showed.
@@ -128,6 +137,16 @@ type Conntrack struct {
 	Loaded     bool // the module is loaded (the sysctls exist)
 	Count, Max int
 	Err        string
+	Sources    *Sources // who fills it, when it alerts (nil: not dumped)
+}
+
+// Pct is the count as a percent of the limit, to 4 decimals (a big
+// table): what the ranges judge.
+func (c Conntrack) Pct() float64 {
+	if !c.Loaded || c.Max <= 0 {
+		return 0
+	}
+	return math.Round(1e6*float64(c.Count)/float64(c.Max)) / 1e4
 }
 
 // Netstat is a namespace's listen counters from /proc/net/netstat.
@@ -180,6 +199,10 @@ func (s *Sink) Enter(ns *netns.Namespace) {
 	}
 	if s.opts.Conntrack {
 		l.Conntrack = readConntrack()
+		if c := &l.Conntrack; c.Err == "" && c.Loaded && c.Max > 0 && s.opts.ConntrackAlerts != nil && s.opts.ConntrackAlerts(c.Pct()) {
+			src := readSources(s.opts.Deadline)
+			c.Sources = &src
+		}
 	}
 	if s.opts.ListenQueue {
 		l.Netstat = readNetstat()
