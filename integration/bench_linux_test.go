@@ -65,7 +65,7 @@ func TestBench(t *testing.T) {
 		{"port-usage", "network-connections --port-usage-warning 90"},
 		{"conntrack", "network-connections --conntrack-warning 90"},
 	}
-	const measureRounds = 31
+	const measureRounds = 51
 
 	var b strings.Builder
 	host, _ := os.Hostname()
