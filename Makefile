@@ -66,7 +66,7 @@ test: $(if $(NODEPS),,deps)
 # 2 minutes per target: make fuzz takes about 8 minutes.
 FUZZTIME ?= 2m
 FUZZ_TARGETS := ./internal/threshold:FuzzParse ./internal/collect:FuzzCountDump \
-	./internal/collect:FuzzCountProcNet .:FuzzCommandLine
+	./internal/collect:FuzzCountProcNet .:FuzzCommandLine ./internal/saturation:FuzzSourcesTally
 fuzz: deps
 	@$(MAKE) -s fuzz-run FUZZTIME=$(FUZZTIME)
 
