@@ -43,9 +43,10 @@ func Run(cfg Config, c collect.Collector, out io.Writer) int {
 	}
 	byKey, holders, sink := sinks(cfg)
 	// The measures take what they need of the same dump.
-	// A table that alerts is dumped to name who fills it, within half
-	// of --timeout.
-	sat := saturationSink(cfg.Measures, start.Add(cfg.Timeout/2))
+	// A table that alerts is dumped to name who fills it, within a
+	// quarter of --timeout: the dumps run inside the collector's time,
+	// and the count keeps three quarters of it.
+	sat := saturationSink(cfg.Measures, start.Add(cfg.Timeout/4))
 	if sat != nil {
 		sink = collect.Tee(sink, sat)
 	}

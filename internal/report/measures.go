@@ -155,6 +155,7 @@ type ConntrackTable struct {
 type ConntrackSources struct {
 	Entries int               `json:"entries"` // entries read
 	Cut     bool              `json:"cut,omitempty"`
+	CutBy   []string          `json:"cut_by,omitempty"` // the bounds that cut it, as the text names them
 	Top     []ConntrackSource `json:"top"`
 	Error   string            `json:"error,omitempty"`
 	cut     saturation.Cut    // which bounds stopped it
@@ -176,6 +177,11 @@ func sourcesOf(src *saturation.Sources) *ConntrackSources {
 		return nil
 	}
 	c := &ConntrackSources{Entries: src.Entries, Cut: src.Cut != 0, Top: []ConntrackSource{}, Error: src.Err, cut: src.Cut}
+	for _, b := range cutBounds {
+		if src.Cut&b.bit != 0 {
+			c.CutBy = append(c.CutBy, b.name)
+		}
+	}
 	if src.NeedsCap {
 		c.Error = needsCapNetAdmin
 	}
@@ -206,15 +212,7 @@ func (c *ConntrackSources) text() string {
 	}
 	l := fmt.Sprintf("%s (of %d entries read)", strings.Join(top, ", "), c.Entries)
 	var why []string
-	for _, x := range []struct {
-		bit  saturation.Cut
-		text string
-	}{
-		{saturation.CutEntries, fmt.Sprintf("at %d entries", saturation.MaxSourceEntries)},
-		{saturation.CutSources, fmt.Sprintf("%d sources kept, the entries of others counted", saturation.MaxSources)},
-		{saturation.CutDeadline, "at half of --timeout"},
-		{saturation.CutInterrupted, "the table changed during the dump"},
-	} {
+	for _, x := range cutBounds {
 		if c.cut&x.bit != 0 {
 			why = append(why, x.text)
 		}
@@ -223,6 +221,17 @@ func (c *ConntrackSources) text() string {
 		l += " (cut: " + strings.Join(why, ", ") + ")"
 	}
 	return l
+}
+
+// cutBounds name the bounds that cut a tally: in JSON (cut_by) and in text.
+var cutBounds = []struct {
+	bit        saturation.Cut
+	name, text string
+}{
+	{saturation.CutEntries, "entries", fmt.Sprintf("at %d entries", saturation.MaxSourceEntries)},
+	{saturation.CutSources, "sources", fmt.Sprintf("%d sources kept, the entries of others counted", saturation.MaxSources)},
+	{saturation.CutDeadline, "deadline", "at a quarter of --timeout"},
+	{saturation.CutInterrupted, "interrupted", "the table changed during the dump"},
 }
 
 // How many offenders each measure lists: in the status line, in the long
@@ -687,7 +696,8 @@ func (s *Saturation) lines(verbose int) []string {
 	}
 	if m := s.Conntrack; m != nil {
 		shown := min(len(m.Namespaces), maxLinesMeasure)
-		for _, t := range m.Namespaces[:shown] {
+		for _, i := range linesFirst(m.Namespaces, shown) {
+			t := m.Namespaces[i]
 			switch {
 			case t.Error != "":
 				out = append(out, fmt.Sprintf("conntrack %s: unknown: %s", Clean(t.Netns), clean(t.Error, maxShownValue)))
@@ -775,4 +785,21 @@ func (m *ConntrackMeasure) series() (items []perf, cut bool) {
 func (m *ConntrackMeasure) cut() bool {
 	_, cut := m.series()
 	return cut
+}
+
+// linesFirst picks the n tables the long output shows, in their order:
+// those that alert or are unknown before those that are OK, so that a
+// table about to overflow is never among those left out.
+func linesFirst(ts []ConntrackTable, n int) []int {
+	var first, rest []int
+	for i, t := range ts {
+		if t.State != OK.String() || t.Error != "" {
+			first = append(first, i)
+		} else {
+			rest = append(rest, i)
+		}
+	}
+	keep := append(first, rest...)[:n]
+	slices.Sort(keep)
+	return keep
 }

@@ -1,8 +1,10 @@
 package report
 
 import (
+	"fmt"
 	"net/netip"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -148,6 +150,62 @@ func TestSaturationGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkGolden(t, tt.name, b.String()+"exit "+strconv.Itoa(r.ExitCode())+"\n")
+		})
+	}
+}
+
+// With more namespaces than the long output shows, the tables that alert
+// are among those shown, wherever they come: the one about to overflow is
+// never behind "... and N more".
+func TestConntrackLinesAlertFirst(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		hot   []int // the namespaces over the warning
+		shown int
+	}{
+		{"one past the bound", []int{maxLinesMeasure + 4}, maxLinesMeasure},
+		{"the last and the first", []int{0, 2*maxLinesMeasure - 1}, maxLinesMeasure},
+		{"all fit", []int{3}, maxLinesMeasure - 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := saturation.NewSink(saturation.Options{Conntrack: true})
+			n := tt.shown
+			if n == maxLinesMeasure {
+				n = 2 * maxLinesMeasure
+			}
+			for i := range n {
+				count := 100
+				if slices.Contains(tt.hot, i) {
+					count = 950
+				}
+				ns := &netns.Namespace{Name: fmt.Sprintf("ns-%02d", i), Perf: fmt.Sprintf("ns-%02d", i), Inode: uint64(i + 1)}
+				s.EnterWith(ns, saturation.Limits{Conntrack: saturation.Conntrack{Loaded: true, Count: count, Max: 1000}})
+				s.Done()
+			}
+			r := New(sock.Counts{}, Options{GroupBy: ByTypeStatus, TypeText: "all", StatusText: "all"})
+			r.JudgeSaturation(s.Spaces(), MeasureOptions{Conntrack: limits(t, "90", "")})
+			var b strings.Builder
+			if err := r.Render(&b, Details{}, false); err != nil {
+				t.Fatal(err)
+			}
+			var lines []string
+			for _, l := range strings.Split(b.String(), "\n") {
+				if strings.HasPrefix(l, "conntrack ns-") {
+					lines = append(lines, l)
+				}
+			}
+			if len(lines) != tt.shown {
+				t.Errorf("%d conntrack lines, want %d:\n%s", len(lines), tt.shown, b.String())
+			}
+			for _, h := range tt.hot {
+				want := fmt.Sprintf("conntrack ns-%02d: 950 of 1000 entries, 95%% [WARNING]", h)
+				if !slices.Contains(lines, want) {
+					t.Errorf("no line %q:\n%s", want, b.String())
+				}
+			}
+			if !slices.IsSortedFunc(lines, strings.Compare) {
+				t.Errorf("lines not in the namespaces' order:\n%s", strings.Join(lines, "\n"))
+			}
 		})
 	}
 }

@@ -112,7 +112,7 @@ type Cut uint8
 const (
 	CutEntries     Cut = 1 << iota // MaxSourceEntries read, more came
 	CutSources                     // MaxSources kept, entries of others counted without their source
-	CutDeadline                    // half of --timeout passed
+	CutDeadline                    // a quarter of --timeout passed
 	CutInterrupted                 // the table changed under the dump (NLM_F_DUMP_INTR)
 )
 
@@ -280,6 +280,10 @@ const receiveBuffer = 64 << 10
 // dump ends, a bound stops it or the deadline passes.
 func dump(w wire, deadline time.Time, t *tally) error {
 	const seq = 1
+	if !deadline.IsZero() && !time.Now().Before(deadline) {
+		t.cut |= CutDeadline // no dump begun after it
+		return nil
+	}
 	if err := w.send(dumpRequest(seq)); err != nil {
 		return err
 	}

@@ -11,6 +11,9 @@ import (
 // readSources dumps the conntrack table of the thread's network namespace
 // (the socket is made on the thread inside it) and tallies it.
 func readSources(deadline time.Time) Sources {
+	if !deadline.IsZero() && !time.Now().Before(deadline) {
+		return Sources{Cut: CutDeadline} // no socket, no dump
+	}
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_NETFILTER)
 	if err != nil {
 		return Sources{Err: os.NewSyscallError("socket", err).Error()}
@@ -40,9 +43,13 @@ func (s netlinkSocket) receive(b []byte, deadline time.Time) (int, error) {
 				return 0, os.NewSyscallError("setsockopt SO_RCVTIMEO", err)
 			}
 		}
-		n, _, flags, _, err := unix.Recvmsg(int(s), b, nil, 0)
+		n, _, flags, from, err := unix.Recvmsg(int(s), b, nil, 0)
 		switch {
 		case errors.Is(err, unix.EINTR):
+			continue
+		case err == nil && !fromKernel(from):
+			// Another socket of the namespace (a container's root may
+			// send to our port id): not the dump's.
 			continue
 		case errors.Is(err, unix.EAGAIN):
 			return 0, errDeadline
@@ -53,4 +60,11 @@ func (s netlinkSocket) receive(b []byte, deadline time.Time) (int, error) {
 		}
 		return n, nil
 	}
+}
+
+// fromKernel reports whether a datagram came from the kernel: port id 0,
+// which no user socket has.
+func fromKernel(from unix.Sockaddr) bool {
+	sa, ok := from.(*unix.SockaddrNetlink)
+	return ok && sa.Pid == 0
 }

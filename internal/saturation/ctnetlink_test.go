@@ -116,6 +116,7 @@ func TestSourcesTally(t *testing.T) {
 		cut                    Cut
 		err                    string
 		needsCap               bool
+		unsent                 bool // no request: the deadline had passed
 	}{
 		{name: "v4 and v6 to NLMSG_DONE, in two reads", datagrams: [][]byte{first, slices.Concat(second, done(1, 0))},
 			entries: 13, top: top("2001:db8::7 tcp 4", "10.0.3.7 tcp 3", "10.0.3.7 udp 2", "10.0.3.9 udp 2", "10.0.3.10 250 1")},
@@ -144,8 +145,8 @@ func TestSourcesTally(t *testing.T) {
 			entries: 9, top: top("10.0.0.1 tcp 3", "10.0.0.2 tcp 1"), cut: CutSources},
 		{name: "the deadline passes before the end", datagrams: [][]byte{entries(2, "10.0.0.1", tcp)},
 			entries: 2, top: top("10.0.0.1 tcp 2"), cut: CutDeadline},
-		{name: "the deadline passed before the first read", datagrams: [][]byte{entries(2, "10.0.0.1", tcp)}, deadline: time.Unix(1, 0),
-			top: top(), cut: CutDeadline},
+		{name: "the deadline passed before the dump: none begins", datagrams: [][]byte{entries(2, "10.0.0.1", tcp)}, deadline: time.Unix(1, 0),
+			top: top(), cut: CutDeadline, unsent: true},
 		{name: "a message longer than the read", datagrams: [][]byte{entry(1, 0, "10.0.0.1", tcp)[:30]}, err: errMalformed.Error()},
 	}
 	for _, tt := range tests {
@@ -178,6 +179,12 @@ func TestSourcesTally(t *testing.T) {
 			}
 			if s.Entries != tt.entries || !slices.Equal(got, tt.top) || s.Cut != tt.cut {
 				t.Fatalf("%d entries, top %q, cut %b; want %d, %q, cut %b", s.Entries, got, s.Cut, tt.entries, tt.top, tt.cut)
+			}
+			if tt.unsent {
+				if len(w.sent) != 0 {
+					t.Fatalf("sent %x after the deadline", w.sent)
+				}
+				return
 			}
 			if len(w.sent) != 1 || !slices.Equal(w.sent[0], dumpRequest(1)) {
 				t.Fatalf("sent %x, want one dump request", w.sent)
