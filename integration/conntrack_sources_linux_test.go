@@ -3,6 +3,7 @@ package integration
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -199,13 +200,7 @@ func topSources(lines []string) ([]string, int) {
 		proto, addr, _ := strings.Cut(l, " ")
 		count[key{netip.MustParseAddr(addr), proto}]++
 	}
-	keys := slices.Collect(func(yield func(key) bool) {
-		for k := range count {
-			if !yield(k) {
-				return
-			}
-		}
-	})
+	keys := slices.Collect(maps.Keys(count))
 	slices.SortFunc(keys, func(a, b key) int {
 		return cmp.Or(cmp.Compare(count[b], count[a]), a.addr.Compare(b.addr), cmp.Compare(a.proto, b.proto))
 	})

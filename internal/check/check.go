@@ -103,11 +103,8 @@ func saturationSink(o report.MeasureOptions, deadline time.Time) *saturation.Sin
 	if !o.ListenQueue.On() && !o.PortUsage.On() && !o.Conntrack.On() {
 		return nil
 	}
-	opts := saturation.Options{ListenQueue: o.ListenQueue.On(), PortUsage: o.PortUsage.On(), Conntrack: o.Conntrack.On(), Deadline: deadline}
-	if opts.Conntrack {
-		opts.ConntrackAlerts = o.Conntrack.Alerts
-	}
-	return saturation.NewSink(opts)
+	return saturation.NewSink(saturation.Options{ListenQueue: o.ListenQueue.On(), PortUsage: o.PortUsage.On(), Conntrack: o.Conntrack.On(),
+		ConntrackAlerts: o.Conntrack.Alerts, Deadline: deadline})
 }
 
 // sinks are what --top takes of each socket as the collector counts it:

@@ -369,7 +369,7 @@ func (r *Report) JudgeSaturation(spaces []*saturation.Space, o MeasureOptions) {
 			switch {
 			case c.Err != "":
 				t.State = Unknown.String()
-			case c.Loaded && c.Max > 0:
+			case c.Judged():
 				t.Pct = c.Pct() // what the sink judged to dump the table
 				t.State = l.judge(t.Pct).String()
 				t.Sources = sourcesOf(c.Sources)
@@ -640,16 +640,19 @@ func (s *Saturation) lines(verbose int) []string {
 		return nil
 	}
 	var out []string
-	// bounded adds a line for each of the first n, saying how many of total
-	// it left out.
-	bounded := func(n, total int, line func(int) string) {
+	// boundedLines adds the lines of each of the first n, saying how many
+	// of total it left out; bounded, one line each.
+	boundedLines := func(n, total int, lines func(int) []string) {
 		shown := min(n, maxLinesMeasure)
 		for i := range shown {
-			out = append(out, line(i))
+			out = append(out, lines(i)...)
 		}
 		if total > shown {
 			out = append(out, fmt.Sprintf("... and %d more (--format json has more)", total-shown))
 		}
+	}
+	bounded := func(n, total int, line func(int) string) {
+		boundedLines(n, total, func(i int) []string { return []string{line(i)} })
 	}
 	if m := s.ListenQueue; m != nil {
 		l := "listen queues: " + plural(m.Listeners, "listener")
@@ -695,29 +698,24 @@ func (s *Saturation) lines(verbose int) []string {
 		bounded(len(ranges), len(ranges), func(i int) string { return ranges[i] })
 	}
 	if m := s.Conntrack; m != nil {
-		shown := min(len(m.Namespaces), maxLinesMeasure)
-		for _, i := range linesFirst(m.Namespaces, shown) {
-			t := m.Namespaces[i]
+		shown := linesFirst(m.Namespaces, min(len(m.Namespaces), maxLinesMeasure))
+		boundedLines(len(shown), len(m.Namespaces), func(i int) []string {
+			t := m.Namespaces[shown[i]]
 			switch {
 			case t.Error != "":
-				out = append(out, fmt.Sprintf("conntrack %s: unknown: %s", Clean(t.Netns), clean(t.Error, maxShownValue)))
-				continue
+				return []string{fmt.Sprintf("conntrack %s: unknown: %s", Clean(t.Netns), clean(t.Error, maxShownValue))}
 			case !t.Loaded:
-				out = append(out, fmt.Sprintf("conntrack %s: the nf_conntrack module is not loaded: nothing to judge", Clean(t.Netns)))
-				continue
+				return []string{fmt.Sprintf("conntrack %s: the nf_conntrack module is not loaded: nothing to judge", Clean(t.Netns))}
 			}
 			l := fmt.Sprintf("conntrack %s: %d of %d entries, %s", Clean(t.Netns), t.Count, t.Max, pctText(t.Pct))
 			if t.State != OK.String() {
 				l += " [" + t.State + "]"
 			}
-			out = append(out, l)
-			if t.Sources != nil {
-				out = append(out, fmt.Sprintf("conntrack %s: who fills it: %s", Clean(t.Netns), t.Sources.text()))
+			if t.Sources == nil {
+				return []string{l}
 			}
-		}
-		if len(m.Namespaces) > shown {
-			out = append(out, fmt.Sprintf("... and %d more (--format json has more)", len(m.Namespaces)-shown))
-		}
+			return []string{l, fmt.Sprintf("conntrack %s: who fills it: %s", Clean(t.Netns), t.Sources.text())}
+		})
 	}
 	if m := s.Conntrack; m != nil && s.byNetns && m.cut() {
 		out = append(out, fmt.Sprintf("perfdata: conntrack of some of %d namespaces, those that alert first (bound: %d KiB; --format json has all)", loadedTables(m.Namespaces), maxPerfdata>>12))

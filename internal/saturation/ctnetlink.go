@@ -272,6 +272,9 @@ type wire interface {
 
 var errDeadline = errors.New("deadline passed")
 
+// passed reports whether deadline (zero: none) has come.
+func passed(deadline time.Time) bool { return !deadline.IsZero() && !time.Now().Before(deadline) }
+
 // receiveBuffer holds one datagram of a dump: the kernel fills up to
 // 32 KiB (NLMSG_GOODSIZE on 4 KiB pages is less).
 const receiveBuffer = 64 << 10
@@ -280,7 +283,7 @@ const receiveBuffer = 64 << 10
 // dump ends, a bound stops it or the deadline passes.
 func dump(w wire, deadline time.Time, t *tally) error {
 	const seq = 1
-	if !deadline.IsZero() && !time.Now().Before(deadline) {
+	if passed(deadline) {
 		t.cut |= CutDeadline // no dump begun after it
 		return nil
 	}
@@ -289,7 +292,7 @@ func dump(w wire, deadline time.Time, t *tally) error {
 	}
 	buf := make([]byte, receiveBuffer)
 	for {
-		if !deadline.IsZero() && !time.Now().Before(deadline) {
+		if passed(deadline) {
 			t.cut |= CutDeadline
 			return nil
 		}

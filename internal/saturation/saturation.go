@@ -140,6 +140,10 @@ type Conntrack struct {
 	Sources    *Sources // who fills it, when it alerts (nil: not dumped)
 }
 
+// Judged reports whether the ranges judge the table: it was read, and
+// has a limit.
+func (c Conntrack) Judged() bool { return c.Err == "" && c.Loaded && c.Max > 0 }
+
 // Pct is the count as a percent of the limit, to 4 decimals (a big
 // table): what the ranges judge.
 func (c Conntrack) Pct() float64 {
@@ -199,7 +203,7 @@ func (s *Sink) Enter(ns *netns.Namespace) {
 	}
 	if s.opts.Conntrack {
 		l.Conntrack = readConntrack()
-		if c := &l.Conntrack; c.Err == "" && c.Loaded && c.Max > 0 && s.opts.ConntrackAlerts != nil && s.opts.ConntrackAlerts(c.Pct()) {
+		if c := &l.Conntrack; c.Judged() && s.opts.ConntrackAlerts != nil && s.opts.ConntrackAlerts(c.Pct()) {
 			src := readSources(s.opts.Deadline)
 			c.Sources = &src
 		}
